@@ -1,0 +1,39 @@
+# The two commands of the README:
+#   make run    - set up (once) and run the whole workflow on corpus/ into aligned/
+#   make test   - set up (once) and run the test suite (what .ci/run calls)
+# Set-up creates .venv, installs the local CPU build of torch first (a bare `torch`
+# would pull a multi-GB CUDA build), then the project, and the Debian hunspell
+# dictionaries and Chromium used by the spelling check and the review-page test.
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup system-deps bench-quick
+
+setup: $(STAMP) system-deps
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+system-deps:
+	@if [ ! -f /usr/share/hunspell/ru_RU.dic ] || [ ! -f /usr/share/hunspell/be_BY.dic ] || ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages: hunspell-be hunspell-ru chromium"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hunspell-be hunspell-ru chromium >/dev/null) \
+	      || echo "warning: could not install Debian packages; spelling and browser tests will be skipped"; \
+	  else echo "note: hunspell-be, hunspell-ru or chromium missing and not root; related checks/tests are skipped"; fi; \
+	fi
+
+run: setup
+	$(VENV)/bin/workflow run
+
+test: setup
+	HF_HUB_OFFLINE=1 TQDM_DISABLE=1 $(PY) -m pytest -q -p no:cacheprovider
+
+bench-quick: setup
+	HF_HUB_OFFLINE=1 $(PY) bench/translate.py --quick
