@@ -84,6 +84,19 @@ class Thresholds:
         default_factory=lambda: {"be": (0.6, 1.9), "ru": (0.6, 1.9)}
     )
 
+@dataclass(frozen=True)
+class Checks:
+    """Reference-free checks and the weak-spot score (workflow.checks; bench/qe.py calibrates)."""
+
+    disabled: tuple[str, ...] = ()  # names of checks to switch off (see workflow.checks.REGISTRY)
+    glossary: str = "corpus/glossary.toml"  # names and terms with their be/ru forms
+    flag_threshold: float = 1.0  # weak-spot score at or above which a segment is flagged
+    weights: dict[str, float] = field(default_factory=dict)  # per-check weight overrides
+    min_roundtrip_chrf: float = 35.0  # chrF of back-translation vs English below this is flagged
+    max_unknown_words: int = 1  # more words unknown to hunspell than this is flagged
+    reverse_models: dict[str, ModelRef] = field(default_factory=dict)  # be/ru -> en, for round trip
+
+
 
 @dataclass(frozen=True)
 class Config:
@@ -94,6 +107,7 @@ class Config:
     unit: str = "sentence"  # sentence | paragraph
     engine: str = "transformers"  # transformers | ctranslate2
     offline: bool = False  # never touch the network (HF_HUB_OFFLINE=1 does the same)
+    allow_pickle: bool = False  # load pickle checkpoints (pytorch_model.bin) only when true
     models: dict[str, ModelRef] = field(
         default_factory=lambda: {t: ModelRef(DEFAULT_MODEL) for t in TARGETS}
     )
@@ -101,6 +115,7 @@ class Config:
     ctranslate2: CT2 = CT2()
     ingest: Ingest = Ingest()
     thresholds: Thresholds = Thresholds()
+    checks: Checks = Checks()
     # where the config was read from; relative paths are resolved against its folder
     path: Path | None = field(default=None, compare=False)
 

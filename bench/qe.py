@@ -1,0 +1,361 @@
+"""Validate the weak-spot score on human judgement (bench for issue #5).
+
+Reads ``../shared/data`` (never vendored: WMT data is research-only):
+
+- ``wmt-qe2022-en-ru-mqm/train2021-news``: 527 WMT21 news sources x 16 systems (incl. the
+  human references ref.A, ref.B), professional MQM error spans with severity. MQM penalty
+  per segment: minor 1 (minor punctuation 0.1), major 5, critical 10 (WMT convention).
+- ``wmt-qe2022-en-ru-mqm/dev2022``: 1,005 segments, MQM score and word-level OK/BAD tags.
+- ``wmt22-en-ru``: official sacrebleu scores of 8 systems, to reproduce.
+
+Honest protocol: weights and the flag threshold are fitted (logistic regression on the
+checks' badness, then the lowest threshold reaching precision 0.8) on half of the
+train2021 documents and measured on the other half, and vice versa (2-fold
+cross-validation by document; figures are the pooled out-of-fold predictions). The
+weights shipped in ``workflow.checks.DEFAULT_WEIGHTS`` are fitted on all train2021
+documents (``--calibrate`` prints them) and dev2022 is held out for them.
+
+    python bench/qe.py            # everything, prints a table for bench/README.md
+    python bench/qe.py --quick    # train2021 cross-validation only; last line:
+                                  # flag_precision=<x> kendall_tau=<y>
+    python bench/qe.py --calibrate  # print weights/threshold fitted on all of train2021
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import re
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from workflow.checks import CheckInput, DEFAULT_WEIGHTS, REGISTRY, load_glossary, run_checks  # noqa: E402
+from workflow.config import Config  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+MQM = DATA / "wmt-qe2022-en-ru-mqm"
+WMT22 = DATA / "wmt22-en-ru"
+SEVERITY_WEIGHT = {"minor": 1.0, "major": 5.0, "critical": 10.0}
+CHECK_NAMES = list(REGISTRY)
+
+
+@dataclass
+class Seg:
+    system: str
+    doc: str
+    src: str
+    mt: str
+    penalty: float = 0.0  # MQM penalty (higher = worse)
+    major: bool = False  # a major or critical error was annotated
+    bad_spans: list[tuple[int, int]] = field(default_factory=list)  # char spans in mt
+    tags: list[str] | None = None  # dev: OK/BAD per token of tok
+    tok: list[str] | None = None
+
+
+# ---------------------------------------------------------------- data
+
+
+def load_train() -> list[Seg]:
+    path = MQM / "train2021-news" / "mqm-newstest2021_enru.tsv"
+    segs: dict[tuple[str, str, str], Seg] = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            key = (row["system"], row["doc"], row["doc_id"])
+            raw = row["target"]
+            clean = raw.replace("<v>", "").replace("</v>", "")
+            seg = segs.get(key)
+            if seg is None:
+                seg = segs[key] = Seg(row["system"], row["doc"], row["source"], clean)
+            sev, cat = row["severity"], row["category"]
+            if sev in SEVERITY_WEIGHT:
+                w = SEVERITY_WEIGHT[sev]
+                if sev == "minor" and cat == "Punctuation":
+                    w = 0.1
+                seg.penalty += w
+                seg.major |= sev in ("major", "critical")
+                m = re.search(r"<v>(.*?)</v>", raw, re.S)
+                if m:
+                    start = m.start()
+                    seg.bad_spans.append((start, start + len(m.group(1))))
+    return list(segs.values())
+
+
+def load_dev() -> list[Seg]:
+    d = MQM / "dev2022"
+    rows = list(csv.DictReader((d / "en-ru-mqm.2022_dev.csv").open(encoding="utf-8", newline="")))
+    toks = (d / "mqm_dev2022_enru.mt").read_text(encoding="utf-8").split("\n")
+    tags = (d / "mqm_dev2022_enru.tags").read_text(encoding="utf-8").split("\n")
+    out = []
+    for r, t, g in zip(rows, toks, tags):
+        s = Seg("dev", "dev", r["src"], r["mt"], penalty=-float(r["score"]))
+        s.tok, s.tags = t.split(), g.split()
+        out.append(s)
+    return out
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def kendall_tau_b(x: np.ndarray, y: np.ndarray) -> float:
+    """Kendall tau-b (ties handled), O(n^2) in chunks; no scipy needed."""
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    n = len(x)
+    conc = disc = tx = ty = 0
+    step = 1000
+    for i in range(0, n, step):
+        dx = np.sign(x[i:i + step, None] - x[None, :])
+        dy = np.sign(y[i:i + step, None] - y[None, :])
+        p = dx * dy
+        conc += int((p > 0).sum())
+        disc += int((p < 0).sum())
+        tx += int(((dx == 0) & (dy != 0)).sum())
+        ty += int(((dy == 0) & (dx != 0)).sum())
+    # every unordered pair counted twice; the diagonal has dx=dy=0 and is ignored
+    denom = np.sqrt((conc + disc + tx) * (conc + disc + ty))
+    return float((conc - disc) / denom) if denom else 0.0
+
+
+def mcc(pred: list[bool], gold: list[bool]) -> float:
+    p = np.asarray(pred, bool)
+    g = np.asarray(gold, bool)
+    tp = float((p & g).sum()); tn = float((~p & ~g).sum())
+    fp = float((p & ~g).sum()); fn = float((~p & g).sum())
+    d = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    return (tp * tn - fp * fn) / d if d else 0.0
+
+
+def token_ranges(text: str, tokens: list[str]) -> list[tuple[int, int] | None]:
+    """Character range of each token in ``text`` (greedy, in order); None when not found."""
+    out = []
+    pos = 0
+    for t in tokens:
+        i = text.find(t, pos)
+        if i < 0 or i - pos > 40:
+            out.append(None)
+            continue
+        out.append((i, i + len(t)))
+        pos = i + len(t)
+    return out
+
+
+def overlaps(r: tuple[int, int] | None, spans) -> bool:
+    return r is not None and any(s < r[1] and r[0] < e for s, e in spans)
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def run_all(segs: list[Seg], config: Config) -> tuple[np.ndarray, list]:
+    """Badness matrix (segments x checks) and the per-segment scores."""
+    glossary = load_glossary(str(ROOT / "corpus" / "glossary.toml"))
+    inputs = [CheckInput(str(i), s.src, s.mt) for i, s in enumerate(segs)]
+    scores = run_checks(inputs, "ru", config, glossary=glossary)
+    X = np.zeros((len(segs), len(CHECK_NAMES)))
+    for i, sc in enumerate(scores):
+        for f in sc.findings:
+            X[i, CHECK_NAMES.index(f.check)] = f.badness
+    return X, scores
+
+
+def fit_weights(X: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 3000) -> np.ndarray:
+    """Logistic regression (gradient descent, L2), coefficients clipped at 0: a check can
+    only make a segment look worse. Checks that never fire get weight 0."""
+    n, k = X.shape
+    w = np.zeros(k)
+    b = 0.0
+    lr = 0.5
+    for _ in range(iters):
+        z = X @ w + b
+        p = 1 / (1 + np.exp(-z))
+        g = X.T @ (p - y) / n + l2 * w / n
+        w -= lr * g
+        b -= lr * float((p - y).mean())
+        w = np.maximum(w, 0.0)
+    return w
+
+
+def pick_threshold(score: np.ndarray, y: np.ndarray, target: float = 0.8, min_support: int = 30) -> float:
+    """Lowest threshold whose flagged set has precision >= target (most recall)."""
+    best = float(score.max()) + 1.0
+    for t in sorted(set(np.round(score[score > 0], 6)), reverse=True):
+        flagged = score >= t
+        if flagged.sum() >= min_support and y[flagged].mean() >= target:
+            best = float(t)
+    return best
+
+
+def doc_fold(doc: str) -> int:
+    return int(hashlib.sha256(doc.encode()).hexdigest(), 16) % 2
+
+
+def evaluate_train(segs, X, out: dict) -> None:
+    y = np.array([s.major for s in segs], float)
+    pen = np.array([s.penalty for s in segs])
+    folds = np.array([doc_fold(s.doc) for s in segs])
+    weak = np.zeros(len(segs))
+    flag = np.zeros(len(segs), bool)
+    fold_info = []
+    for k in (0, 1):
+        tr, te = folds != k, folds == k
+        w = fit_weights(X[tr], y[tr])
+        thr = pick_threshold(X[tr] @ w, y[tr])
+        weak[te] = X[te] @ w
+        flag[te] = weak[te] >= thr
+        fold_info.append((k, int(te.sum()), thr, w))
+    is_ref = np.array([s.system.startswith("ref.") for s in segs])
+    mt = ~is_ref
+    out["train_folds"] = fold_info
+    out["flag_precision"] = float(y[flag].mean()) if flag.any() else float("nan")
+    out["flag_recall_major"] = float(flag[y == 1].mean())
+    out["flagged_share"] = float(flag.mean())
+    out["kendall_tau"] = kendall_tau_b(weak, pen)
+    out["flag_rate_mt"] = float(flag[mt].mean())
+    out["flag_rate_ref"] = float(flag[is_ref].mean())
+    out["major_rate_mt"] = float(y[mt].mean())
+    out["major_rate_ref"] = float(y[is_ref].mean())
+    out["n_train"] = len(segs)
+    # per-check precision/firing on the whole train set (descriptive, not fitted)
+    per = {}
+    for j, name in enumerate(CHECK_NAMES):
+        fired = X[:, j] > 0
+        per[name] = (int(fired.sum()), float(y[fired].mean()) if fired.any() else float("nan"),
+                     float(fired[mt].mean()), float(fired[is_ref].mean()))
+    out["per_check"] = per
+    out["oof_weak"] = weak
+    out["oof_flag"] = flag
+
+
+def word_mcc_train(segs, scores, out: dict) -> None:
+    pred, gold = [], []
+    for s, sc in zip(segs, scores):
+        blamed = [(a, b) for a, b, _ in sc.spans if b - a < 0.5 * max(1, len(s.mt))]
+        for m in re.finditer(r"\S+", s.mt):
+            r = (m.start(), m.end())
+            pred.append(overlaps(r, blamed))
+            gold.append(overlaps(r, s.bad_spans))
+    out["word_mcc"] = mcc(pred, gold)
+    out["word_pred_bad"] = float(np.mean(pred))
+    out["word_gold_bad"] = float(np.mean(gold))
+
+
+def evaluate_dev(segs, X, scores, w, thr, out: dict) -> None:
+    weak = X @ w
+    pen = np.array([s.penalty for s in segs])
+    out["dev_kendall_tau"] = kendall_tau_b(weak, pen)
+    flag = weak >= thr
+    out["dev_flagged_share"] = float(flag.mean())
+    q = -pen
+    out["dev_mqm_flagged"] = float(np.median(q[flag])) if flag.any() else float("nan")
+    out["dev_mqm_unflagged"] = float(np.median(q[~flag]))
+    bad = q < 50  # dev has no severities: "clearly bad" proxy, MQM score below 50 (of 100)
+    out["dev_prec_mqm_below_50"] = float(bad[flag].mean()) if flag.any() else float("nan")
+    out["dev_share_below_50"] = float(bad.mean())
+    pred, gold = [], []
+    for s, sc in zip(segs, scores):
+        blamed = [(a, b) for a, b, _ in sc.spans if b - a < 0.5 * max(1, len(s.mt))]
+        for tok, tag, r in zip(s.tok, s.tags, token_ranges(s.mt, s.tok)):
+            if tok == "<EOS>":
+                continue
+            pred.append(overlaps(r, blamed))
+            gold.append(tag == "BAD")
+    out["dev_word_mcc"] = mcc(pred, gold)
+
+
+# ---------------------------------------------------------------- WMT22 reproduction
+
+
+def wmt22(out: dict) -> None:
+    from workflow.metrics import corpus_scores
+
+    official: dict[tuple[str, str], float] = {}
+    for line in (WMT22 / "automatic-scores.en-ru.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        pair, system, _id, _c, metric, score = line.split("\t")
+        official[(system, metric)] = float(score)
+    ref = (WMT22 / "generaltest2022.en-ru.ref.A.ru").read_text(encoding="utf-8-sig").split("\n")[:-1]
+    rows = []
+    for hyp_path in sorted((WMT22 / "system-outputs").glob("*.ru")):
+        system = hyp_path.name.split(".")[3] if hyp_path.name.count(".") >= 4 else hyp_path.stem
+        system = hyp_path.name[len("generaltest2022.en-ru.hyp."):-len(".ru")]
+        hyp = hyp_path.read_text(encoding="utf-8-sig").split("\n")[:-1]
+        s = corpus_scores(hyp, [ref], metrics=("bleu", "chrf"))
+        ob, oc = official.get((system, "bleu-A")), official.get((system, "chrf-A"))
+        rows.append((system, s["bleu"].score, ob, s["chrf"].score, oc))
+    out["wmt22"] = rows
+    out["wmt22_signatures"] = (s["bleu"].signature, s["chrf"].signature)
+    out["wmt22_reproduced"] = all(
+        ob is not None and oc is not None and round(b, 2) == round(ob, 2) and round(c, 2) == round(oc, 2)
+        for _, b, ob, c, oc in rows
+    )
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="train2021 cross-validation only")
+    ap.add_argument("--calibrate", action="store_true", help="print weights fitted on all of train2021")
+    args = ap.parse_args(argv)
+    if not (MQM / "train2021-news").is_dir():
+        print(f"shared data not found at {DATA}; this benchmark needs ../shared/data", file=sys.stderr)
+        return 2
+    config = Config()
+    out: dict = {}
+    t0 = time.time()
+    train = load_train()
+    Xtr, sc_tr = run_all(train, config)
+    t_checks = time.time() - t0
+    evaluate_train(train, Xtr, out)
+    y = np.array([s.major for s in train], float)
+    w_all = fit_weights(Xtr, y)
+    thr_all = pick_threshold(Xtr @ w_all, y)
+    if args.calibrate:
+        print("weights fitted on all of train2021-news (clip >= 0):")
+        for name, w in zip(CHECK_NAMES, w_all):
+            print(f"    {name!r}: {w:.2f},")
+        print(f"flag_threshold = {thr_all:.2f}")
+    print(f"train2021-news: {len(train)} segments, checks ran in {t_checks:.1f} s "
+          f"({1000 * t_checks / len(train):.1f} ms/segment incl. dictionary loading)")
+    for k, n, thr, w in out["train_folds"]:
+        ws = ", ".join(f"{c}={v:.2f}" for c, v in zip(CHECK_NAMES, w) if v > 0)
+        print(f"  fold {k} (tested on {n} segments): threshold {thr:.2f}; weights fitted on the other fold: {ws}")
+    print("per check on train2021 (fired, P(major|fired), fire rate MT, fire rate refs):")
+    for name, (n, p, fm, fr) in out["per_check"].items():
+        print(f"  {name:13s} fired {n:5d}  precision {p:.3f}  MT {fm:.3f}  refs {fr:.3f}")
+    if not args.quick:
+        word_mcc_train(train, sc_tr, out)
+        dev = load_dev()
+        Xdv, sc_dv = run_all(dev, config)
+        evaluate_dev(dev, Xdv, sc_dv, w_all, thr_all, out)
+        wmt22(out)
+        print(f"train2021 word-level MCC (blamed spans vs <v> spans): {out['word_mcc']:.3f} "
+              f"(predicted BAD {out['word_pred_bad']:.3f} of words, gold BAD {out['word_gold_bad']:.3f})")
+        print(f"dev2022 (held out; weights from all train2021): kendall_tau={out['dev_kendall_tau']:.3f} "
+              f"flagged={out['dev_flagged_share']:.3f} precision(MQM<50)={out['dev_prec_mqm_below_50']:.3f} "
+              f"(base rate {out['dev_share_below_50']:.3f}) median MQM flagged {out['dev_mqm_flagged']:.1f} "
+              f"vs unflagged {out['dev_mqm_unflagged']:.1f} word_mcc={out['dev_word_mcc']:.3f}")
+        print("WMT22 EN-RU reproduction (ours / official bleu-A, chrf-A):")
+        for system, b, ob, c, oc in out["wmt22"]:
+            print(f"  {system:18s} BLEU {b:6.2f} / {ob:6.2f}   chrF {c:6.2f} / {oc:6.2f}")
+        print(f"  signatures: {out['wmt22_signatures'][0]} | {out['wmt22_signatures'][1]}")
+        print(f"  reproduced to two decimals: {out['wmt22_reproduced']}")
+    print(f"train2021 out-of-fold: flagged {out['flagged_share']:.3f} of segments; "
+          f"recall of major-error segments {out['flag_recall_major']:.3f}; "
+          f"flag rate MT {out['flag_rate_mt']:.3f} vs human refs {out['flag_rate_ref']:.3f} "
+          f"(major-error rate MT {out['major_rate_mt']:.3f}, refs {out['major_rate_ref']:.3f})")
+    print(f"flag_precision={out['flag_precision']:.3f} kendall_tau={out['kendall_tau']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

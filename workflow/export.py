@@ -1,0 +1,69 @@
+"""Write ``aligned/``: the segments table, one three-way TSV per document, the skipped list.
+
+All files are written atomically (``workflow.write``). The run writes nothing until every
+translation is done, so a failed run leaves the previous ``aligned/`` as it was.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+from .config import Config
+from .table import STATUS_SKIPPED, to_frame
+from .write import safe_child, tsv, write_atomic, write_parquet_atomic
+
+
+def three_way_rows(rows, targets):
+    """Per document: rows of (seg_id, status, en, {target: row}) in document order."""
+    docs: dict[str, dict[str, dict]] = defaultdict(dict)
+    order: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        seg = docs[r.doc_id].setdefault(r.seg_id, {})
+        if not seg:
+            order[r.doc_id].append(r.seg_id)
+        seg[r.target] = r
+    return {doc: [(sid, docs[doc][sid]) for sid in order[doc]] for doc in order}
+
+
+def document_tsv(segs, targets) -> str:
+    header = ["id", "status", "en", *targets]
+    for t in targets:
+        header += [f"weak_{t}", f"confidence_{t}", f"length_ratio_{t}", f"flags_{t}"]
+    body = []
+    for sid, per_target in segs:
+        first = next(iter(per_target.values()))
+        status = f"skipped: {first.skip_reason}" if first.status == STATUS_SKIPPED else first.status
+        line = [sid, status, first.en] + [per_target[t].mt or "" for t in targets]
+        for t in targets:
+            r = per_target[t]
+            skipped = r.status == STATUS_SKIPPED
+            line += [
+                None if skipped else round(r.weak_score, 3),
+                None if r.logprob is None else round(r.logprob, 3),
+                None if r.length_ratio is None else round(r.length_ratio, 2),
+                ",".join(r.flags),
+            ]
+        body.append(line)
+    return tsv(header, body)
+
+
+def write_outputs(result, config: Config) -> None:
+    out = result.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    targets = list(config.targets)
+    write_parquet_atomic(out / "segments.parquet", to_frame(result.rows))
+    for doc_id, segs in three_way_rows(result.rows, targets).items():
+        write_atomic(safe_child(out, f"{doc_id}.tsv"), document_tsv(segs, targets))
+    skipped = [(r.seg_id, r.skip_reason, r.en) for r in result.rows if r.status == STATUS_SKIPPED and r.target == targets[0]]
+    write_atomic(out / "skipped.tsv", tsv(["id", "reason", "en"], skipped))
+    summary = {
+        "documents": len(result.documents),
+        "segments": len(result.segments),
+        "skipped": len(skipped),
+        "translated": result.translated,
+        "cached": result.cached,
+        "models_loaded": result.models_loaded,
+        "problems": result.problems,
+    }
+    write_atomic(out / "run.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")

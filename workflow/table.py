@@ -1,0 +1,70 @@
+"""The segments table: one row per English segment per target language.
+
+This is the typed record every stage after translation reads and writes, and the schema
+of ``aligned/segments.parquet``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from .models import ResolvedModel
+from .score import BasicScore
+from .segment import Segment
+from .translate import Translation
+
+STATUS_SKIPPED = "skipped"
+STATUS_MT = "mt"
+
+
+@dataclass
+class Row:
+    doc_id: str
+    seg_id: str
+    para: int
+    sent: int
+    line: int
+    hash: str
+    en: str
+    target: str
+    status: str  # "mt" | "skipped" (later: "reviewed")
+    skip_reason: str | None
+    mt: str | None
+    model: str
+    revision: str
+    engine: str
+    logprob: float | None
+    n_tokens: int | None
+    split: bool
+    cached: bool
+    length_ratio: float | None
+    flags: list[str] = field(default_factory=list)
+    weak_score: float = 0.0
+
+    @staticmethod
+    def skipped(seg: Segment, target: str, model: ResolvedModel, engine: str) -> "Row":
+        return Row(seg.doc_id, seg.seg_id, seg.para, seg.sent, seg.line, seg.hash, seg.text, target, STATUS_SKIPPED,
+                   seg.skip, None, model.ref.id, model.revision, engine, None, None, False, False, None, [], 0.0)
+
+    @staticmethod
+    def translated(seg: Segment, target: str, model: ResolvedModel, engine: str, tr: Translation, cached: bool,
+                   score: BasicScore) -> "Row":
+        flags = list(score.flags) + (["split_long_source"] if tr.split else [])
+        weak = float(len(flags)) + (max(0.0, -tr.logprob) / 10.0 if tr.logprob is not None else 0.0)
+        return Row(seg.doc_id, seg.seg_id, seg.para, seg.sent, seg.line, seg.hash, seg.text, target, STATUS_MT,
+                   None, tr.text, model.ref.id, model.revision, engine, tr.logprob, tr.n_tokens, tr.split, cached,
+                   score.length_ratio, flags, round(weak, 4))
+
+
+def to_frame(rows: list[Row]):
+    import polars as pl
+
+    schema = {
+        "doc_id": pl.Utf8, "seg_id": pl.Utf8, "para": pl.Int32, "sent": pl.Int32, "line": pl.Int32,
+        "hash": pl.Utf8, "en": pl.Utf8, "target": pl.Utf8, "status": pl.Utf8, "skip_reason": pl.Utf8,
+        "mt": pl.Utf8, "model": pl.Utf8, "revision": pl.Utf8, "engine": pl.Utf8, "logprob": pl.Float64,
+        "n_tokens": pl.Int32, "split": pl.Boolean, "cached": pl.Boolean, "length_ratio": pl.Float64,
+        "flags": pl.List(pl.Utf8), "weak_score": pl.Float64,
+    }
+    assert [f.name for f in fields(Row)] == list(schema), "Row and its parquet schema must list the same columns"
+    return pl.DataFrame([asdict(r) for r in rows], schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)

@@ -1,0 +1,130 @@
+"""Tiny random-weight models with the same interfaces as the real ones.
+
+No model can be downloaded on the project's machines, so tests and benchmarks build
+their own: a multi-target Marian model like ``opus-mt-tc-big-en-zle`` (``>>bel<<`` /
+``>>rus<<`` tokens, separate source/target sentencepiece models, shared embeddings) and
+an NLLB-style M2M-100 model with FLORES-200 language codes. They are saved to a folder
+and loaded back through the same code path as real models. Their output is random text:
+they prove interfaces, batching, caching and engine parity, not translation quality.
+The recipes follow the measured notes in ``../shared/notes/toolchain.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+NLLB_CODES = ("eng_Latn", "bel_Cyrl", "rus_Cyrl", "ukr_Cyrl")
+
+
+def _train_spm(texts: Sequence[str], prefix: Path, vocab_size: int, model_type: str = "unigram", **special) -> Path:
+    import sentencepiece as spm
+
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
+        f.write("\n".join(t for t in texts if t.strip()))
+        corpus = f.name
+    spm.SentencePieceTrainer.train(
+        input=corpus, model_prefix=str(prefix), vocab_size=vocab_size, model_type=model_type,
+        character_coverage=1.0, hard_vocab_limit=False, minloglevel=2, **special,
+    )
+    Path(corpus).unlink()
+    return prefix.parent / (prefix.name + ".model")
+
+
+def build_marian(
+    folder: Path,
+    source_texts: Sequence[str],
+    target_texts: Sequence[str],
+    *,
+    targets: Sequence[str] = ("bel", "rus"),
+    d_model: int = 64,
+    layers: int = 2,
+    heads: int = 4,
+    ffn: int = 128,
+    vocab_size: int = 600,
+    vocab_size_total: int | None = None,
+    seed: int = 0,
+) -> Path:
+    """A Marian model; ``targets`` empty gives a single-pair model (like opus-mt-en-ru).
+    ``vocab_size_total`` pads the vocabulary to a real model's size (benchmarks)."""
+    import sentencepiece as spm
+    import torch
+    from transformers import GenerationConfig, MarianConfig, MarianMTModel, MarianTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp())
+    special = dict(bos_id=-1, eos_id=-1, pad_id=-1, unk_id=0)
+    src_model = _train_spm(source_texts, work / "source", vocab_size, **special)
+    tgt_model = _train_spm(target_texts, work / "target", vocab_size, **special)
+    vocab: dict[str, int] = {"</s>": 0, "<unk>": 1}
+    for t in targets:
+        vocab[f">>{t}<<"] = len(vocab)
+    for model_file in (src_model, tgt_model):
+        sp = spm.SentencePieceProcessor(model_file=str(model_file))
+        for i in range(sp.get_piece_size()):
+            vocab.setdefault(sp.id_to_piece(i), len(vocab))
+    if vocab_size_total:
+        while len(vocab) < vocab_size_total - 1:
+            vocab[f"<extra_{len(vocab)}>"] = len(vocab)
+    vocab["<pad>"] = pad = len(vocab)
+    (work / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+
+    tok = MarianTokenizer(source_spm=str(src_model), target_spm=str(tgt_model), vocab=str(work / "vocab.json"),
+                          source_lang="en", target_lang="zle", model_max_length=512)
+    tok.save_pretrained(str(folder))
+    config = MarianConfig(
+        vocab_size=len(vocab), d_model=d_model, encoder_layers=layers, decoder_layers=layers,
+        encoder_attention_heads=heads, decoder_attention_heads=heads,
+        encoder_ffn_dim=ffn, decoder_ffn_dim=ffn, max_position_embeddings=512,
+        pad_token_id=pad, decoder_start_token_id=pad, eos_token_id=0, forced_eos_token_id=0,
+        share_encoder_decoder_embeddings=True, scale_embedding=True, tie_word_embeddings=True,
+    )
+    torch.manual_seed(seed)
+    model = MarianMTModel(config).eval()
+    model.save_pretrained(str(folder), safe_serialization=True)
+    GenerationConfig(
+        bad_words_ids=[[pad]], decoder_start_token_id=pad, eos_token_id=0, forced_eos_token_id=0,
+        pad_token_id=pad, max_length=512, num_beams=1,
+    ).save_pretrained(str(folder))
+    return folder
+
+
+def build_nllb(
+    folder: Path,
+    texts: Sequence[str],
+    *,
+    d_model: int = 64,
+    layers: int = 2,
+    heads: int = 4,
+    ffn: int = 128,
+    vocab_size: int = 800,
+    seed: int = 0,
+) -> Path:
+    """An NLLB-style model (M2M-100 architecture, NllbTokenizer, FLORES-200 codes)."""
+    import torch
+    from transformers import GenerationConfig, M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp())
+    model_file = _train_spm(texts, work / "spm_bpe", vocab_size, model_type="bpe",
+                            bos_id=0, pad_id=1, eos_id=2, unk_id=3)
+    model_file.rename(work / "sentencepiece.bpe.model")
+    tok = NllbTokenizer.from_pretrained(str(work), src_lang="eng_Latn", extra_special_tokens=list(NLLB_CODES))
+    tok.save_pretrained(str(folder))
+    config = M2M100Config(
+        vocab_size=len(tok), d_model=d_model, encoder_layers=layers, decoder_layers=layers,
+        encoder_attention_heads=heads, decoder_attention_heads=heads,
+        encoder_ffn_dim=ffn, decoder_ffn_dim=ffn, max_position_embeddings=512,
+        pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+        decoder_start_token_id=tok.eos_token_id, scale_embedding=True,
+    )
+    torch.manual_seed(seed)
+    model = M2M100ForConditionalGeneration(config).eval()
+    model.save_pretrained(str(folder), safe_serialization=True)
+    GenerationConfig(
+        decoder_start_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
+        bos_token_id=tok.bos_token_id, max_length=512, num_beams=1,
+    ).save_pretrained(str(folder))
+    return folder
