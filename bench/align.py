@@ -110,7 +110,9 @@ RATES = {"2:1": 0.05, "1:2": 0.05, "2:2": 0.02, "1:0": 0.02, "0:1": 0.02}
 # ------------------------------------------------------------------ scoring
 
 
-def _lax_hit(bead, golds_by_src, golds_by_tgt, gold_set) -> bool:
+def _lax_hit(bead, golds_by_src, gold_set) -> bool:
+    """Lax match: shares a source and a target sentence with one reference bead
+    (an insertion/deletion bead must match exactly)."""
     s, t = bead
     if not s or not t:
         return bead in gold_set
@@ -133,7 +135,7 @@ def prf(golds: list[Gold], tests: list[Gold]) -> dict[str, float]:
                 for i in g[0]:
                     by_src.setdefault(i, set()).add(g)
             tps = sum(1 for b in hyp if b in ref_set)
-            tpl = sum(1 for b in hyp if _lax_hit(b, by_src, None, ref_set))
+            tpl = sum(1 for b in hyp if _lax_hit(b, by_src, ref_set))
             if direction == "p":
                 c["tp_s"] += tps; c["tp_l"] += tpl; c["n_test"] += len(hyp)
             else:
@@ -174,3 +176,218 @@ def coarsen(test: Gold, gold: Gold) -> Gold:
 
 def beads_to_gold(beads: list[Bead]) -> Gold:
     return [(b.src, b.tgt) for b in beads]
+
+
+# ------------------------------------------------------------------ data sets
+
+
+def load_ntrex() -> tuple[list[str], list[list[tuple[str, str, str]]]]:
+    """Documents as lists of (en, be, ru) sentence triples."""
+    d = DATA / "ntrex128"
+    en = read_lines(d / "newstest2019-src.eng.txt")
+    be = read_lines(d / "newstest2019-ref.bel.txt")
+    ru = read_lines(d / "newstest2019-ref.rus.txt")
+    ids = read_lines(d / "DOCUMENT_IDS.tsv")
+    docs: dict[str, list] = {}
+    for doc, e, b, r in zip(ids, en, be, ru):
+        docs.setdefault(doc, []).append((e.strip(), b.strip(), r.strip()))
+    return list(docs), list(docs.values())
+
+
+def ntrex_tests(lang: str, seed: int = SEED, rates=RATES, repeat: int = 1):
+    """(src, tgt, bridge=None, gold) per perturbed NTREX document."""
+    rng = random.Random(f"{seed}-{lang}")
+    col = {"be": 1, "ru": 2}[lang]
+    _, docs = load_ntrex()
+    out = []
+    for _ in range(repeat):
+        for doc in docs:
+            units = [([t[0]], [t[col]], [""]) for t in doc]
+            src, tgt, _, gold = perturb(units, rng, rates)
+            out.append((src, tgt, None, gold))
+    return out
+
+
+def udhr_tests(lang: str):
+    d = DATA / "udhr"
+    en = read_lines(d / "udhr.paragraphs.eng.txt")
+    tg = read_lines(d / {"be": "udhr.paragraphs.bel.txt", "ru": "udhr.paragraphs.rus.txt"}[lang])
+    src, tgt, gold = [], [], []
+    for e, t in zip(en, tg):
+        es, ts = split_sentences(e, "en"), split_sentences(t.replace("\u02bc", "'"), lang)
+        gold.append((tuple(range(len(src), len(src) + len(es))), tuple(range(len(tgt), len(tgt) + len(ts)))))
+        src += es
+        tgt += ts
+    return [(src, tgt, None, gold)]
+
+
+def _wmt_docs(src_path, ref_path, hyp_path, doc_ids, skip_first=False):
+    src, ref = read_lines(src_path), read_lines(ref_path)
+    hyp = read_lines(hyp_path) if hyp_path else None
+    start = 1 if skip_first else 0
+    docs: dict[str, list] = {}
+    for k in range(start, len(src)):
+        docs.setdefault(doc_ids[k], []).append((src[k].strip(), ref[k].strip(), hyp[k].strip() if hyp else ""))
+    return list(docs.values())
+
+
+def _segment_units(doc, lang):
+    """Split every segment; bridge per English sentence via paragraph alignment."""
+    units = []
+    for e, r, h in doc:
+        es, rs = split_sentences(e, "en"), split_sentences(r, lang)
+        if not es and not rs:
+            continue
+        if h and es:
+            bs = align_paragraph_translation(es, h, lang) if len(es) > 1 else [h]
+        else:
+            bs = [""] * len(es)
+        units.append((es, rs, bs))
+    return units
+
+
+def wmt24_tests(system: str | None):
+    d = DATA / "wmt24-en-ru"
+    ids = [line.split("\t")[-1] for line in read_lines(d / "en-ru.docs")]
+    hyp = d / "system-outputs" / f"{system}.ru" if system else None
+    tests = []
+    for doc in _wmt_docs(d / "en-ru.src.en", d / "en-ru.refA.ru", hyp, ids, skip_first=True):
+        src, tgt, bridge, gold = [], [], [], []
+        for es, rs, bs in _segment_units(doc, "ru"):
+            gold.append((tuple(range(len(src), len(src) + len(es))), tuple(range(len(tgt), len(tgt) + len(rs)))))
+            src += es; tgt += rs; bridge += bs
+        tests.append((src, tgt, bridge if system else None, gold))
+    return tests
+
+
+def wmt22_tests(system: str | None, seed: int = SEED):
+    d = DATA / "wmt22-en-ru"
+    ids = [line.split("\t")[0] for line in read_lines(d / "generaltest2022.en-ru.docids.tsv")]
+    hyp = d / "system-outputs" / f"generaltest2022.en-ru.hyp.{system}.ru" if system else None
+    rng = random.Random(f"{seed}-wmt22")
+    tests = []
+    for doc in _wmt_docs(d / "generaltest2022.en-ru.src.en", d / "generaltest2022.en-ru.ref.A.ru", hyp, ids):
+        units = _segment_units(doc, "ru")
+        src, tgt, bridge, gold = perturb(units, rng, RATES)
+        tests.append((src, tgt, bridge if system else None, gold))
+    return tests
+
+
+def run(tests, src_lang, tgt_lang, coarse=False, use_bridge=True):
+    golds, preds = [], []
+    t0 = time.perf_counter()
+    n_sent = 0
+    for src, tgt, bridge, gold in tests:
+        beads = align(src, tgt, src_lang, tgt_lang, bridge=bridge if use_bridge else None)
+        pred = beads_to_gold(beads)
+        if coarse:
+            pred = coarsen(pred, gold)
+        golds.append(gold)
+        preds.append(pred)
+        n_sent += len(src)
+    secs = time.perf_counter() - t0
+    res = prf(golds, preds)
+    res["sentences"] = n_sent
+    res["sec_per_1k"] = 1000 * secs / max(n_sent, 1)
+    return res
+
+
+def long_document(lang: str, n_sentences: int, seed: int = SEED):
+    """One long EN-<lang> document: perturbed NTREX documents (several perturbation
+    rounds) concatenated until it has at least ``n_sentences`` source sentences."""
+    src, tgt, gold = [], [], []
+    for s, t, _, g in ntrex_tests(lang, seed=seed, repeat=1 + n_sentences // 1800):
+        gold += [(tuple(i + len(src) for i in a), tuple(j + len(tgt) for j in b)) for a, b in g]
+        src += s
+        tgt += t
+        if len(src) >= n_sentences:
+            break
+    return src, tgt, None, gold
+
+
+def timing(lang: str, sizes=(1000, 10000), repeats: int = 3):
+    out = {}
+    for n in sizes:
+        doc = long_document(lang, n)
+        secs = []
+        for _ in range(repeats if n <= 2000 else 1):
+            t0 = time.perf_counter()
+            beads = align(doc[0], doc[1], "en", lang)
+            secs.append(time.perf_counter() - t0)
+        res = prf([doc[3]], [beads_to_gold(beads)])
+        out[n] = dict(sentences=len(doc[0]), seconds=min(secs), sec_per_1k=1000 * min(secs) / len(doc[0]), strict_f1=res["strict_f1"])
+    return out
+
+
+def confidence_check(tests, lang):
+    """How well low confidence finds wrong beads (weak spots)."""
+    rows = []
+    for src, tgt, bridge, gold in tests:
+        gs = set(gold)
+        for b in align(src, tgt, "en", lang, bridge=bridge):
+            rows.append((b.score, (b.src, b.tgt) in gs))
+    rows.sort()
+    wrong = sum(1 for _, ok in rows if not ok)
+    low = rows[: max(1, len(rows) // 10)]
+    below = [ok for s, ok in rows if s < 0.5]
+    return dict(beads=len(rows), wrong=wrong,
+                wrong_in_lowest_10pct=sum(1 for _, ok in low if not ok),
+                below_0_5=len(below), wrong_below_0_5=sum(1 for ok in below if not ok))
+
+
+def fmt_row(name, r):
+    return (f"| {name} | {r['sentences']} | {r['strict_p']:.4f} | {r['strict_r']:.4f} | **{r['strict_f1']:.4f}** | "
+            f"{r['lax_p']:.4f} | {r['lax_r']:.4f} | {r['lax_f1']:.4f} | {r['sec_per_1k']:.2f} |")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="NTREX EN-BE and EN-RU only, no bridge (< 1 min)")
+    ap.add_argument("--json", type=Path, help="also write all results as JSON here")
+    args = ap.parse_args(argv)
+    if not (DATA / "ntrex128").is_dir():
+        sys.exit(f"no data at {DATA}: the benchmark reads ../shared/data next to the project")
+    results: dict[str, dict] = {}
+    for lang in ("be", "ru"):
+        results[f"ntrex en-{lang}"] = run(ntrex_tests(lang), "en", lang)
+    if not args.quick:
+        results["ntrex en-be, bridge = NTREX ru reference (not MT)"] = run(ntrex_pivot_tests(), "en", "be")
+        for lang in ("be", "ru"):
+            results[f"udhr en-{lang}"] = run(udhr_tests(lang), "en", lang, coarse=True)
+        results["wmt24 en-ru"] = run(wmt24_tests(None), "en", "ru", coarse=True)
+        for system in ("Claude-3.5", "ONLINE-B", "TSU-HITs"):
+            results[f"wmt24 en-ru + bridge {system}"] = run(wmt24_tests(system), "en", "ru", coarse=True)
+        results["wmt22 en-ru (perturbed)"] = run(wmt22_tests(None), "en", "ru", coarse=True)
+        for system in ("Online-W", "PROMT", "eTranslation"):
+            results[f"wmt22 en-ru (perturbed) + bridge {system}"] = run(wmt22_tests(system), "en", "ru", coarse=True)
+    print("| test set | src sentences | strict P | strict R | strict F1 | lax P | lax R | lax F1 | s / 1k sent. |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, r in results.items():
+        print(fmt_row(name, r))
+    extra = {}
+    if not args.quick:
+        for lang in ("be", "ru"):
+            extra[f"timing en-{lang}"] = timing(lang)
+            extra[f"confidence ntrex en-{lang}"] = confidence_check(ntrex_tests(lang), lang)
+        for k, v in extra.items():
+            print(f"{k}: {json.dumps(v)}")
+    if args.json:
+        args.json.write_text(json.dumps(dict(results=results, extra=extra), indent=1), encoding="utf-8")
+    print(f"strict_f1_be={results['ntrex en-be']['strict_f1']:.4f} strict_f1_ru={results['ntrex en-ru']['strict_f1']:.4f}")
+
+
+def ntrex_pivot_tests(seed: int = SEED):
+    """EN-BE NTREX documents with the Russian human reference as bridge. Same
+    perturbations as ``ntrex_tests('be')`` (same seed), the bridge follows the source."""
+    rng = random.Random(f"{seed}-be")
+    _, docs = load_ntrex()
+    out = []
+    for doc in docs:
+        units = [([t[0]], [t[1]], [t[2]]) for t in doc]
+        src, tgt, bridge, gold = perturb(units, rng, RATES)
+        out.append((src, tgt, bridge, gold))
+    return out
+
+
+if __name__ == "__main__":
+    main()

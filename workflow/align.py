@@ -64,15 +64,15 @@ class Bead:
 @dataclass(frozen=True)
 class Params:
     prior: dict[tuple[int, int], float] = field(
-        default_factory=lambda: {(1, 1): 0.0, (1, 0): 4.5, (0, 1): 4.5, (2, 1): 2.6, (1, 2): 2.6, (2, 2): 4.0}
+        default_factory=lambda: {(1, 1): 0.0, (1, 0): 4.5, (0, 1): 4.5, (2, 1): 3.0, (1, 2): 3.0, (2, 2): 6.0}
     )
     length_weight: float = 1.0
     anchor_weight: float = 1.5  # reward per matched anchor unit
     punct_weight: float = 0.5
-    bridge_weight: float = 6.0
-    bridge_floor: float = 0.25  # cosine below which a bridge match counts against a bead
+    bridge_weight: float = 12.0
+    bridge_floor: float = 0.3  # cosine below which a bridge match counts against a bead
     band: int = 25  # initial half-width of the DP band
-    conf_scale: float = 1.2  # confidence = exp(-max(0, cost_without_prior) / conf_scale)
+    conf_scale: float = 3.0  # confidence = exp(-max(0, cost_without_prior) / conf_scale)
 
 
 # Target/source character ratio and variance per unit length, measured on NTREX-128
@@ -111,8 +111,14 @@ def _anchors(text: str) -> dict[str, float]:
     cyrillic = bool(_CYRILLIC.search(text))
     for n, m in enumerate(_WORD.finditer(text)):
         w = m.group()
+        if _LATIN.match(w) and len(w) > 1:
+            # Latin words: in Cyrillic text they were left untranslated (BBC, twp), so the
+            # same word on the English side is strong evidence. English words are keyed
+            # too; unmatched keys cost nothing, only shared ones are rewarded.
+            key = "L" + w.lower()
+            out[key] = out.get(key, 0.0) + 1.0
         if cyrillic and _LATIN.match(w):
-            pass  # a Latin word left in Cyrillic text (BBC, Twp): an anchor wherever it is
+            pass  # and also a name key, wherever it stands
         elif n == 0:
             if not (w.isupper() and len(w) > 1):
                 continue  # sentence-initial capital says nothing, unless an acronym
@@ -121,6 +127,18 @@ def _anchors(text: str) -> dict[str, float]:
         key = name_key(w)
         if key is not None:
             out["N" + key] = out.get("N" + key, 0.0) + 1.0
+    return out
+
+
+def _shared(a: dict[str, float], b: dict[str, float]) -> float:
+    return sum(min(v, b[k]) for k, v in a.items() if k in b)
+
+
+def _merge(dicts: list[dict[str, float]]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for d in dicts:
+        for k, v in d.items():
+            out[k] = out.get(k, 0.0) + v
     return out
 
 
@@ -138,12 +156,12 @@ _NGRAM_DIM = 1024
 
 
 def _ngram_vectors(texts: list[str]) -> np.ndarray:
-    """Hashed character 2- to 4-gram counts (one row per text), for the MT bridge.
+    """Hashed character 3-gram counts (one row per text), for the MT bridge.
     Python's ``hash`` is salted per process; vectors are only compared within one call."""
     rows, cols = [], []
     for r, t in enumerate(texts):
         s = " " + " ".join(t.lower().split()) + " "
-        grams = [hash(s[k : k + n]) & (_NGRAM_DIM - 1) for n in (2, 3, 4) for k in range(len(s) - n + 1)]
+        grams = [hash(s[k : k + n]) & (_NGRAM_DIM - 1) for n in (3,) for k in range(len(s) - n + 1)]
         cols.extend(grams)
         rows.extend([r] * len(grams))
     flat = np.bincount(np.asarray(rows, dtype=np.int64) * _NGRAM_DIM + np.asarray(cols, dtype=np.int64), minlength=len(texts) * _NGRAM_DIM)
@@ -230,8 +248,6 @@ class _Scorer:
         self.clt = np.concatenate([[0.0], np.cumsum(lt)])
         self.src_anchors = [_anchors(s) for s in src]
         self.tgt_anchors = [_anchors(t) for t in tgt]
-        self.cas = np.concatenate([[0.0], np.cumsum([sum(a.values()) for a in self.src_anchors])])
-        self.cat = np.concatenate([[0.0], np.cumsum([sum(a.values()) for a in self.tgt_anchors])])
         self.cps = np.vstack([np.zeros(len(_PUNCT_CLASSES)), np.cumsum([_punct(s) for s in src], axis=0)])
         self.cpt = np.vstack([np.zeros(len(_PUNCT_CLASSES)), np.cumsum([_punct(t) for t in tgt], axis=0)])
         self.bridge = None
@@ -241,6 +257,15 @@ class _Scorer:
             self.vb = _ngram_vectors(list(bridge))
             self.vt = _ngram_vectors(list(tgt))
             self.bridge = True
+
+    def _exact_matches(self, pairs: np.ndarray, band: _Band, a: int, b: int) -> np.ndarray:
+        """Summed pairwise matches over-count a name repeated in two sentences of a span;
+        recount exactly (multiset intersection) where there is any match at all."""
+        out = pairs.copy()
+        for r, k in zip(*np.nonzero(pairs > 0)):
+            j = int(band.J[r, k])
+            out[r, k] = _shared(_merge(self.src_anchors[r - a : r]), _merge(self.tgt_anchors[j - b : j]))
+        return out
 
     def costs(self, band: _Band) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Per bead type: total cost and cost without the type prior, shape (n+1, W)."""
@@ -266,17 +291,32 @@ class _Scorer:
                 delta = (lt - c * ls) / np.sqrt(self.s2 * (ls + lt / c) / 2 + 1e-9)
                 cost += self.p.length_weight * delta**2 / 2
                 pairs = sum(band.take(PA, da, db, 0.0) for da in range(a) for db in range(b))
-                cap = np.minimum(self.cas[I] - self.cas[Ic(a)], self.cat[Jm] - self.cat[Jc(b)])
-                cost -= self.p.anchor_weight * np.minimum(pairs, cap)
+                if a == 2 or b == 2:
+                    pairs = self._exact_matches(pairs, band, a, b)
+                cost -= self.p.anchor_weight * pairs
                 ps = self.cps[I.clip(0, n)] - self.cps[Ic(a)]
                 pt = self.cpt[Jm] - self.cpt[Jc(b)]
                 cost -= self.p.punct_weight * np.minimum(ps, pt).sum(-1)
                 if self.bridge:
-                    dot = sum(band.take(PB, da, db, 0.0) for da in range(a) for db in range(b))
+                    dots = {(da, db): band.take(PB, da, db, 0.0) for da in range(a) for db in range(b)}
+                    dot = sum(dots.values())
                     na = qb[I] + (qb[Ic(1)] + 2 * adj_b[I] if a == 2 else 0)
                     nb = qt[Jm] + (qt[Jc(1)] + 2 * adj_t[Jm] if b == 2 else 0)
                     norm = np.sqrt(na * nb)
-                    cos = np.where(norm > 0, dot / np.maximum(norm, 1e-9), self.p.bridge_floor)
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        cos = dot / norm
+                        # In a merge every member must be explained by the other side: a
+                        # member's share of the match, scaled to be comparable with cos.
+                        # Without this a 2:1 bead can swallow a deleted sentence.
+                        if a == 2:
+                            for da, q in ((0, qb[I]), (1, qb[Ic(1)])):
+                                part = sum(dots[(da, db)] for db in range(b))
+                                cos = np.where(q > 0, np.minimum(cos, part * np.sqrt(na) / (q * np.sqrt(nb))), cos)
+                        if b == 2:
+                            for db, q in ((0, qt[Jm]), (1, qt[Jc(1)])):
+                                part = sum(dots[(da, db)] for da in range(a))
+                                cos = np.where(q > 0, np.minimum(cos, part * np.sqrt(nb) / (q * np.sqrt(na))), cos)
+                    cos = np.where(norm > 0, np.nan_to_num(cos, nan=0.0, posinf=0.0), self.p.bridge_floor)
                     cost -= self.p.bridge_weight * (cos - self.p.bridge_floor)
             evidence.append(np.where(valid, cost, np.inf))
             totals.append(np.where(valid, cost + self.p.prior[(a, b)], np.inf))
@@ -404,3 +444,217 @@ def _bridge_confidence(beads: list[Bead], bridge: list[str], tgt: list[str]) -> 
         else:
             out.append(bead)
     return out
+
+
+# ------------------------------------------------------------------ paragraph mode
+
+
+def align_paragraph(
+    en_sents: list[str], target_paragraph: str, tgt_lang: str, src_lang: str = "en"
+) -> tuple[list[str], list[Bead]]:
+    """Split a translated paragraph into sentences and align them to ``en_sents``.
+    Returns (target sentences, beads)."""
+    from .segment import split_sentences
+
+    tgt_sents = split_sentences(target_paragraph, tgt_lang)
+    return tgt_sents, align(en_sents, tgt_sents, src_lang, tgt_lang)
+
+
+def spread_targets(beads: list[Bead], tgt_sents: list[str], n_src: int) -> list[str]:
+    """Target text per source sentence, from beads that cover ``n_src`` source sentences.
+
+    * 1:1 and 1:2: the target sentence(s), joined by a space;
+    * 2:1 and 2:2: all the bead's target text on its first source sentence, "" on the
+      second (the row of the second sentence then reads as "merged into the one above");
+    * 1:0: "";
+    * 0:1: the unmatched target sentence is appended to the previous source sentence's text
+      (prepended to the first one when nothing precedes it), so no translated text is lost.
+    """
+    out = [""] * n_src
+    pending: list[str] = []  # 0:1 text seen before any source sentence
+    last = None
+    for bead in beads:
+        text = " ".join(tgt_sents[j] for j in bead.tgt)
+        if not bead.src:
+            if last is None:
+                pending.append(text)
+            else:
+                out[last] = (out[last] + " " + text).strip()
+            continue
+        first = bead.src[0]
+        out[first] = text
+        last = first
+    if pending:
+        target = 0 if n_src else None
+        if target is not None:
+            out[target] = " ".join(pending + ([out[target]] if out[target] else []))
+    return out
+
+
+def align_paragraph_translation(en_sents: list[str], target_paragraph: str, tgt_lang: str) -> list[str]:
+    """Paragraph mode: per English sentence, the part of the translated paragraph that
+    renders it (see ``spread_targets`` for merges and insertions)."""
+    tgt_sents, beads = align_paragraph(en_sents, target_paragraph, tgt_lang)
+    return spread_targets(beads, tgt_sents, len(en_sents))
+
+
+# ------------------------------------------------------------------ three-way
+
+
+@dataclass(frozen=True)
+class ThreeWayRow:
+    """One row of the EN-BE-RU table: sentence indices per language (any may be empty)
+    and the lowest confidence of the beads that make it up."""
+
+    en: tuple[int, ...]
+    be: tuple[int, ...]
+    ru: tuple[int, ...]
+    score: float
+
+
+def _cuts(beads: list[Bead]) -> set[int]:
+    cuts, pos = {0}, 0
+    for b in beads:
+        pos += len(b.src)
+        cuts.add(pos)
+    return cuts
+
+
+def compose_three_way(en_be: list[Bead], en_ru: list[Bead], n_en: int) -> list[ThreeWayRow]:
+    """Compose EN-BE and EN-RU alignments into rows over the shared English side.
+
+    A row spans the smallest run of English sentences that both alignments treat as a
+    unit: where BE merges English 1-2 and RU merges 2-3, the row holds English 1-3 with
+    all the BE and RU sentences aligned to them. Target sentences aligned to no English
+    sentence (0:1) stay inside their row, or, when they fall between rows, get a row of
+    their own with empty ``en``. Rows come in document order.
+    """
+    common = sorted(_cuts(en_be) & _cuts(en_ru) | {0, n_en})
+    row_of = {}  # english index -> row number
+    for r, (p, q) in enumerate(zip(common, common[1:])):
+        for i in range(p, q):
+            row_of[i] = r
+    rows: list[dict] = [dict(en=list(range(p, q)), be=[], ru=[], score=1.0) for p, q in zip(common, common[1:])]
+    inserts: dict[int, dict] = {}  # common cut -> row of targets with no English
+    for lang, beads in (("be", en_be), ("ru", en_ru)):
+        pos = 0
+        for b in beads:
+            if b.src:
+                row = rows[row_of[b.src[0]]]
+            elif pos in common:
+                row = inserts.setdefault(pos, dict(en=[], be=[], ru=[], score=1.0))
+            else:
+                row = rows[row_of[pos]]
+            row[lang].extend(b.tgt)
+            row["score"] = min(row["score"], b.score)
+            pos += len(b.src)
+    ordered = []
+    for r, (p, _) in enumerate(zip(common, common[1:])):
+        if p in inserts:
+            ordered.append(inserts.pop(p))
+        ordered.append(rows[r])
+    ordered.extend(inserts[k] for k in sorted(inserts))
+    return [ThreeWayRow(tuple(r["en"]), tuple(sorted(r["be"])), tuple(sorted(r["ru"])), r["score"]) for r in ordered]
+
+
+# ------------------------------------------------------------------ files
+
+
+def read_sentences(path: Path, lang: str, presplit: bool) -> tuple[list[str], list[tuple[int, str]]]:
+    """Sentences of a document, and its paragraphs as (line, text).
+
+    ``presplit``: one sentence per non-empty line. Otherwise paragraphs are non-empty
+    lines (hard-wrapped lines joined, as in ingest) and are split with the workflow's
+    splitter (sentencex for English, razdel for Belarusian and Russian)."""
+    from .errors import InputError
+    from .ingest import decode, normalise_paragraph, normalise_text, split_paragraphs
+    from .segment import split_sentences
+
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror})") from None
+    text, _ = decode(data, str(path))
+    text = normalise_text(text)
+    if presplit:
+        paras = [(n, normalise_paragraph(line)) for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
+        return [p for _, p in paras], paras
+    paras = [(n, normalise_paragraph(p)) for n, p in split_paragraphs(text)]
+    sents = [s for _, p in paras for s in split_sentences(p, lang)]
+    return sents, paras
+
+
+def align_files(
+    src: Path,
+    tgt: Path,
+    src_lang: str = "en",
+    tgt_lang: str = "be",
+    bridge: Path | None = None,
+    presplit: bool = False,
+) -> tuple[list[str], list[str], list[Bead]]:
+    """Read, split and align two documents; returns (source sentences, target sentences,
+    beads). ``bridge``: MT of the source into the target language, one line per source
+    sentence with ``presplit``, else one line per source paragraph (then aligned back to
+    the paragraph's sentences)."""
+    from .errors import InputError
+
+    src_sents, src_paras = read_sentences(src, src_lang, presplit)
+    tgt_sents, _ = read_sentences(tgt, tgt_lang, presplit)
+    if not src_sents:
+        raise InputError(f"{src}: no text to align")
+    if not tgt_sents:
+        raise InputError(f"{tgt}: no text to align")
+    mt = None
+    if bridge is not None:
+        _, mt_lines = read_sentences(bridge, tgt_lang, presplit=True)
+        if presplit:
+            if len(mt_lines) != len(src_sents):
+                raise InputError(
+                    f"{bridge}: {len(mt_lines)} non-empty lines, but {src} has {len(src_sents)} sentences",
+                    hint="With --presplit the bridge needs one machine translation per source line.",
+                )
+            mt = [t for _, t in mt_lines]
+        else:
+            if len(mt_lines) != len(src_paras):
+                raise InputError(
+                    f"{bridge}: {len(mt_lines)} paragraphs, but {src} has {len(src_paras)}",
+                    hint="Without --presplit the bridge needs one line (machine translation) per source paragraph.",
+                )
+            from .segment import split_sentences
+
+            mt = []
+            for (_, para), (_, mt_para) in zip(src_paras, mt_lines):
+                mt += align_paragraph_translation(split_sentences(para, src_lang), mt_para, tgt_lang)
+    return src_sents, tgt_sents, align(src_sents, tgt_sents, src_lang, tgt_lang, bridge=mt)
+
+
+def format_beads(beads: list[Bead], src_sents: list[str], tgt_sents: list[str], fmt: str = "tsv") -> str:
+    """``tsv``: header, then source ids, target ids (0-based, comma-separated, empty for
+    none), source text, target text, confidence. ``vecalign``: ``[0]:[0, 1]:0.83``."""
+    lines = []
+    if fmt == "vecalign":
+        for b in beads:
+            lines.append(f"[{', '.join(map(str, b.src))}]:[{', '.join(map(str, b.tgt))}]:{b.score:.4f}")
+    elif fmt == "tsv":
+        clean = lambda s: " ".join(s.split())  # noqa: E731  (no tabs or newlines in a cell)
+        lines.append("src_ids\ttgt_ids\tsrc\ttgt\tscore")
+        for b in beads:
+            src_text = clean(" ".join(src_sents[i] for i in b.src))
+            tgt_text = clean(" ".join(tgt_sents[j] for j in b.tgt))
+            lines.append(f"{','.join(map(str, b.src))}\t{','.join(map(str, b.tgt))}\t{src_text}\t{tgt_text}\t{b.score:.4f}")
+    else:
+        raise ValueError(f"unknown format {fmt!r} (tsv or vecalign)")
+    return "\n".join(lines) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder, then rename over ``path``."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -155,7 +155,11 @@ def _register_optional_commands() -> None:
 def main(argv: list[str] | None = None) -> None:
     _register_optional_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
+        if code == 130:  # typer turns Ctrl-C into exit code 130
+            raise KeyboardInterrupt
+        if code:
+            sys.exit(code)
     except WorkflowError as e:
         console = _console()
         console.print(f"[bold red]error:[/] {e.message}", highlight=False)

@@ -77,13 +77,26 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
     from charset_normalizer import from_bytes
 
     best = from_bytes(data, cp_isolation=["cp1251", "koi8_r", "utf_8"]).best()
-    if best is not None and best.encoding in LEGACY_ENCODINGS:
+    if best is not None and best.encoding in LEGACY_ENCODINGS and _plausible_cyrillic(str(best)):
         return str(best), best.encoding
     line = data[: utf8_error.start].count(b"\n") + 1
     raise InputError(
         f"{name}:{line}: not valid UTF-8 (byte 0x{data[utf8_error.start]:02x}) and not a recognised legacy Cyrillic encoding",
         hint="Re-save the file as UTF-8.",
     )
+
+
+def _plausible_cyrillic(text: str) -> bool:
+    """A legacy decoding is believed only if its non-ASCII characters are mostly Cyrillic
+    letters and typographic punctuation: any byte string "decodes" as cp1251."""
+    non_ascii = [c for c in text if ord(c) > 127]
+    good = sum(1 for c in non_ascii if "\u0400" <= c <= "\u04ff" or c in "«»—–…№“”„’‘ ")
+    if not non_ascii or good / len(non_ascii) < 0.9:
+        return False
+    # Latin-1 text read as cp1251 gives words like "cafй": Cyrillic glued to Latin letters
+    words = [w for w in re.findall(r"[^\W\d_]+", text) if re.search("[\u0400-\u04ff]", w)]
+    mixed = sum(1 for w in words if re.search("[A-Za-z]", w))
+    return mixed <= 0.2 * len(words)
 
 
 def _looks_utf16(data: bytes) -> bool:

@@ -40,6 +40,14 @@ class Row:
     length_ratio: float | None
     flags: list[str] = field(default_factory=list)
     weak_score: float = 0.0
+    # review loop (workflow.review): the approved fix next to the MT it replaced
+    approved: str | None = None  # reviewer's approved text (status "reviewed"); mt keeps the MT
+    reviewer: str | None = None
+    reviewed_at: float | None = None  # unix time of approval
+    hter: float | None = None  # TER (percent) of mt against the approved fix
+    chrf: float | None = None  # chrF++ of mt against the approved fix
+    fuzzy_match: str | None = None  # a stale fix of an earlier English text, offered as a match
+    fuzzy_score: float | None = None  # similarity (0..1) of that earlier English text to this one
 
     @staticmethod
     def skipped(seg: Segment, target: str, model: ResolvedModel, engine: str) -> "Row":
@@ -65,6 +73,8 @@ def to_frame(rows: list[Row]):
         "mt": pl.Utf8, "model": pl.Utf8, "revision": pl.Utf8, "engine": pl.Utf8, "logprob": pl.Float64,
         "n_tokens": pl.Int32, "split": pl.Boolean, "cached": pl.Boolean, "length_ratio": pl.Float64,
         "flags": pl.List(pl.Utf8), "weak_score": pl.Float64,
+        "approved": pl.Utf8, "reviewer": pl.Utf8, "reviewed_at": pl.Float64, "hter": pl.Float64,
+        "chrf": pl.Float64, "fuzzy_match": pl.Utf8, "fuzzy_score": pl.Float64,
     }
     assert [f.name for f in fields(Row)] == list(schema), "Row and its parquet schema must list the same columns"
     return pl.DataFrame([asdict(r) for r in rows], schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)

@@ -80,6 +80,7 @@ def build_marian(
         encoder_ffn_dim=ffn, decoder_ffn_dim=ffn, max_position_embeddings=512,
         pad_token_id=pad, decoder_start_token_id=pad, eos_token_id=0, forced_eos_token_id=0,
         share_encoder_decoder_embeddings=True, scale_embedding=True, tie_word_embeddings=True,
+        init_std=0.2,  # large enough that random outputs depend on the input
     )
     torch.manual_seed(seed)
     model = MarianMTModel(config).eval()
@@ -118,7 +119,7 @@ def build_nllb(
         encoder_attention_heads=heads, decoder_attention_heads=heads,
         encoder_ffn_dim=ffn, decoder_ffn_dim=ffn, max_position_embeddings=512,
         pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-        decoder_start_token_id=tok.eos_token_id, scale_embedding=True,
+        decoder_start_token_id=tok.eos_token_id, scale_embedding=True, init_std=0.2,
     )
     torch.manual_seed(seed)
     model = M2M100ForConditionalGeneration(config).eval()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .config import Config, Decoding
@@ -66,6 +66,11 @@ class Engine(ABC):
     def _translate_batch(self, texts: Sequence[str], target: str) -> list[Translation]:
         """Translate one batch of sources that all fit the model's limit."""
 
+    def _translate_batches(self, batches: list[list[str]], target: str) -> Iterator[list[Translation]]:
+        """Translate batches, yielding results in order (an engine may run several at once)."""
+        for texts in batches:
+            yield self._translate_batch(texts, target)
+
     @classmethod
     def cache_settings(cls, config: Config) -> dict:
         """Everything that changes the output, for the cache key (known without a model)."""
@@ -96,8 +101,9 @@ class Engine(ABC):
         lengths = self.count_tokens(pieces, target) if pieces else []
         order = sorted(range(len(pieces)), key=lambda k: -lengths[k])
         results: list[Translation | None] = [None] * len(pieces)
-        for batch in self.batches(order, lengths):
-            out = self._translate_batch([pieces[k] for k in batch], target)
+        batches = self.batches(order, lengths)
+        outputs = self._translate_batches([[pieces[k] for k in b] for b in batches], target)
+        for batch, out in zip(batches, outputs):
             for k, t in zip(batch, out):
                 results[k] = t
             if progress:

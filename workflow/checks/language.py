@@ -4,8 +4,9 @@ Two signals. (1) Letters that only one of the languages uses: Belarusian has ``�
 ``і`` and writes an apostrophe where Russian has ``ъ``; Russian has ``и``, ``щ``, ``ъ``,
 which Belarusian never uses (Ukrainian ``ї``, ``є``, ``ґ`` are tells for both). Words with
 the other language's letters are blamed one by one. (2) lingua, built for EN/RU/BE/UK
-only, on the whole segment: a confident "Russian" for a Belarusian target flags the whole
-text even when no single letter gives it away. Words mixing Latin and Cyrillic letters
+only, on the Cyrillic words of the segment: "Russian" with confidence 0.9, or 0.6 when
+the text has none of the target's own letters, flags the whole text even when no single
+letter gives it away ("Бутылка полна воды."). Words mixing Latin and Cyrillic letters
 (Latin ``i`` for ``і``, ``o`` for ``о``) are homoglyph errors and blamed too.
 """
 
@@ -66,7 +67,8 @@ class WrongLanguage(Check):
         if letters >= self.min_letters:
             conf = lingua_confidence(" ".join(w for _, _, w in cyr))
             other = max((v for k, v in conf.items() if k not in (self.lang, "en")), default=0.0)
-            if other > 0.9 and conf.get(self.lang, 0.0) < 0.05 and (spans or not OWN[self.lang].search(inp.mt)):
+            own_letters = bool(OWN[self.lang].search(inp.mt))
+            if other >= 0.9 or (other >= 0.6 and not own_letters):
                 whole = other
         if whole:
             spans = [Span(0, len(inp.mt), "whole text detected as another language")] + spans

@@ -36,8 +36,13 @@ MONTH_STEMS = {
 }
 
 
+TENS = re.compile(r"\b(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)\b", re.I)
+PM = re.compile(r"\b(\d{1,2})(?:[:.]\d\d)?\s*(?:p\.?m\.?)(?!\w)", re.I)
+
+
 def _key(num: str) -> str:
-    return re.sub(r"\D", "", num).lstrip("0") or "0"
+    """Digits only, trailing zeros dropped: 6,700 = 6 700 = 67 (hundred); 12,000 = "12 тысяч"."""
+    return re.sub(r"\D", "", num).lstrip("0").rstrip("0") or "0"
 
 
 def numbers(text: str, lang: str) -> list[tuple[int, int, str]]:
@@ -52,11 +57,16 @@ class Numbers(Check):
     def score(self, inp: CheckInput):
         src = numbers(inp.source, "en")
         tgt = numbers(inp.mt, self.lang)
+        # optional equivalents: 3 p.m. is 15:00 in the target; COVID-19 may come out as
+        # "коронавирус" (and "Covid" as "COVID-19")
+        implied = [_key(str(int(h) + 12)) for h in PM.findall(inp.source) if int(h) < 12]
+        if re.search(r"covid|коронавирус|каранавірус", inp.source + inp.mt, re.I):
+            implied.append("19")
         spans: list[Span] = []
         src_count = Counter(k for _, _, k in src)
         tgt_count = Counter(k for _, _, k in tgt)
         src_words = {v for w, v in EN_WORDS.items() if re.search(rf"\b{w}\b", inp.source, re.I)}
-        left = src_count.copy()
+        left = src_count + Counter(implied)
         for s, e, k in tgt:
             if left[k] > 0:
                 left[k] -= 1
@@ -64,11 +74,14 @@ class Numbers(Check):
                 continue
             elif len(k) <= 2 and int(k) <= SMALL:
                 continue  # "the 2 sides", list numbering: too weak a signal
+            elif int(k) < 100 and TENS.search(inp.source):
+                continue  # "thirty-one" written as 31
             else:
                 spans.append(Span(s, e, f"number {inp.mt[s:e]} not in the source"))
-        missing = [k for k, n in (src_count - tgt_count).items() if int(k) > SMALL]
+        missing = [k for k in (src_count - tgt_count) if int(k) > SMALL and k not in implied]
+        shown = {k: inp.source[a:b] for a, b, k in reversed(src)}
         for k in missing:
-            spans.append(Span(0, len(inp.mt), f"source number {k} missing"))
+            spans.append(Span(0, len(inp.mt), f"source number {shown.get(k, k)} missing"))
         spans += self._months(inp)
         return float(len(spans)), spans, min(1.0, 0.6 + 0.2 * len(spans))
 

@@ -1,0 +1,73 @@
+"""Shared fixtures: tiny local models (built once per test session) and project folders.
+
+The models have the interfaces of the real ones (multi-target Marian with >>bel<< /
+>>rus<<, NLLB-style codes) and random weights; see workflow/tinymodels.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TQDM_DISABLE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+DATA = Path(__file__).resolve().parent / "data"
+SHARED = ROOT.parent / "shared"
+
+
+def corpus_lines() -> list[str]:
+    return [line for f in sorted(CORPUS.glob("*.txt")) for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def cyrillic_lines() -> list[str]:
+    return [line for lang in ("bel", "rus") for line in (DATA / f"tatoeba-sample.{lang}.txt").read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="session")
+def tiny_marian(tmp_path_factory) -> Path:
+    from workflow.tinymodels import build_marian
+
+    return build_marian(tmp_path_factory.mktemp("models") / "tiny-marian-en-zle", corpus_lines(), cyrillic_lines())
+
+
+@pytest.fixture(scope="session")
+def tiny_marian_single(tmp_path_factory) -> Path:
+    """A single-pair Marian model (no target tokens), like opus-mt-en-ru."""
+    from workflow.tinymodels import build_marian
+
+    return build_marian(tmp_path_factory.mktemp("models") / "tiny-marian-en-ru", corpus_lines(), cyrillic_lines(), targets=())
+
+
+@pytest.fixture(scope="session")
+def tiny_nllb(tmp_path_factory) -> Path:
+    from workflow.tinymodels import build_nllb
+
+    return build_nllb(tmp_path_factory.mktemp("models") / "tiny-nllb", corpus_lines() + cyrillic_lines())
+
+
+def write_config(folder: Path, *, be: Path | str, ru: Path | str, corpus: Path = CORPUS, extra: str = "", top: str = "") -> Path:
+    """A project config for tests: fast greedy decoding, short outputs."""
+    cfg = folder / "config.toml"
+    cfg.write_text(
+        f'corpus = "{corpus}"\nout = "{folder / "aligned"}"\nstore = "{folder / "store.sqlite"}"\n{top}\n'
+        f'[models]\nbe = "{be}"\nru = "{ru}"\n\n'
+        "[decoding]\nbeam_size = 1\nbatch_size = 16\nmax_length_ratio = 0.6\nchunk = 16\n" + extra,
+        encoding="utf-8",
+    )
+    return cfg
+
+
+@pytest.fixture
+def project(tmp_path, tiny_marian) -> Path:
+    """A project folder with a copy of the real corpus and a tiny-model config."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    write_config(tmp_path, be=tiny_marian, ru=tiny_marian, corpus=corpus)
+    return tmp_path

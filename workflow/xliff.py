@@ -1,0 +1,222 @@
+"""XLIFF for CAT tools: writers (2.1 and 1.2) and the reader used by ``workflow review import``.
+
+Why two versions: XLIFF 2.1 is the current OASIS standard (translate-toolkit's ``xliff2``
+reads it, MateCat and Okapi-based tools read it); OmegaT's built-in XLIFF filter and
+many older tools read only XLIFF 1.2 (OmegaT reads 2.x only through the Okapi plugin),
+so both are written:
+
+- ``aligned/xliff/2.1/<doc>.<target>.xlf``: one ``<unit id=segment id>`` per segment, its
+  ``<segment state>``: ``initial`` (machine translation flagged as a weak spot),
+  ``translated`` (machine translation, not flagged), ``final`` (an approved fix);
+  flags and review information as ``<note category=...>``, the weak-spot score and
+  model in the Metadata module (``mda:meta type="weak_score"``). Skipped boilerplate is
+  kept for context as ``translate="no"`` units without a target.
+- ``aligned/xliff/1.2/<doc>.<target>.xlf``: ``<trans-unit>`` with ``<target state>``
+  ``needs-review-translation`` / ``translated`` (``state-qualifier="mt-suggestion"``) /
+  ``final`` (``approved="yes"``), notes for flags and score.
+
+All text goes through lxml (so it is escaped) after :func:`xml_safe` has replaced the
+characters XML 1.0 cannot carry (C0 controls other than tab/newline/CR, lone
+surrogates, U+FFFE/U+FFFF) by U+FFFD.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+XLIFF2_NS = "urn:oasis:names:tc:xliff:document:2.0"  # XLIFF 2.0 and 2.1 share the core namespace
+XLIFF12_NS = "urn:oasis:names:tc:xliff:document:1.2"
+MDA_NS = "urn:oasis:names:tc:xliff:metadata:2.0"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str | None) -> str:
+    """``text`` with every character XML 1.0 cannot hold replaced by U+FFFD."""
+    return _ILLEGAL.sub("\ufffd", text or "")
+
+
+def shown(row) -> str | None:
+    """The target text a reviewer sees: the approved fix if any, else the MT."""
+    return row.approved if getattr(row, "approved", None) is not None else row.mt
+
+
+def _state21(row) -> str:
+    if row.approved is not None:
+        return "final"
+    return "initial" if row.flags else "translated"
+
+
+def _state12(row) -> str:
+    if row.approved is not None:
+        return "final"
+    return "needs-review-translation" if row.flags else "translated"
+
+
+def _sub(parent, tag: str, text: str | None = None, **attrs) -> etree._Element:
+    el = etree.SubElement(parent, tag, {k: xml_safe(str(v)) for k, v in attrs.items() if v is not None})
+    if text is not None:
+        el.text = xml_safe(text)
+    return el
+
+
+def _notes(row) -> list[tuple[str, str]]:
+    notes = []
+    if row.flags:
+        notes.append(("flags", ", ".join(row.flags)))
+    if row.status != "skipped":
+        notes.append(("weak_score", f"{row.weak_score:.3f}"))
+    if row.approved is not None:
+        notes.append(("review", f"approved by {row.reviewer or '?'}; machine translation was: {row.mt or ''}"))
+    if row.fuzzy_match is not None:
+        notes.append(("fuzzy_match", f"earlier approved fix for a changed English source "
+                                     f"(similarity {row.fuzzy_score or 0:.0%}): {row.fuzzy_match}"))
+    if row.skip_reason:
+        notes.append(("skipped", row.skip_reason))
+    return notes
+
+
+def xliff21(doc_id: str, target: str, rows) -> bytes:
+    """XLIFF 2.1 for one document and target; ``rows`` are that target's rows in document order."""
+    root = etree.Element(f"{{{XLIFF2_NS}}}xliff", nsmap={None: XLIFF2_NS, "mda": MDA_NS})
+    root.set("version", "2.1")
+    root.set("srcLang", "en")
+    root.set("trgLang", target)
+    f = _sub(root, f"{{{XLIFF2_NS}}}file", id="f1", original=doc_id)
+    for r in rows:
+        unit = _sub(f, f"{{{XLIFF2_NS}}}unit", id=r.seg_id, name=r.hash)
+        if r.status == "skipped":
+            unit.set("translate", "no")
+        else:
+            md = _sub(_sub(unit, f"{{{MDA_NS}}}metadata"), f"{{{MDA_NS}}}metaGroup", category="workflow")
+            for k, v in (("weak_score", f"{r.weak_score:.4f}"), ("source_hash", r.hash), ("model", r.model),
+                         ("confidence", None if r.logprob is None else f"{r.logprob:.4f}"),
+                         ("flags", ",".join(r.flags)), ("hter", None if r.hter is None else f"{r.hter:.2f}")):
+                if v is not None:
+                    _sub(md, f"{{{MDA_NS}}}meta", v, type=k)
+        notes = _notes(r)
+        if notes:
+            ns = _sub(unit, f"{{{XLIFF2_NS}}}notes")
+            for cat, text in notes:
+                _sub(ns, f"{{{XLIFF2_NS}}}note", text, category=cat)
+        seg = _sub(unit, f"{{{XLIFF2_NS}}}segment", state="initial" if r.status == "skipped" else _state21(r))
+        src = _sub(seg, f"{{{XLIFF2_NS}}}source", r.en)
+        src.set(f"{{{XML_NS}}}space", "preserve")
+        text = shown(r)
+        if r.status != "skipped" and text is not None:
+            tgt = _sub(seg, f"{{{XLIFF2_NS}}}target", text)
+            tgt.set(f"{{{XML_NS}}}space", "preserve")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def xliff12(doc_id: str, target: str, rows) -> bytes:
+    """XLIFF 1.2 (for OmegaT's built-in filter and older tools)."""
+    root = etree.Element(f"{{{XLIFF12_NS}}}xliff", nsmap={None: XLIFF12_NS})
+    root.set("version", "1.2")
+    f = _sub(root, f"{{{XLIFF12_NS}}}file", original=doc_id, datatype="plaintext",
+             **{"source-language": "en", "target-language": target})
+    body = _sub(f, f"{{{XLIFF12_NS}}}body")
+    for r in rows:
+        tu = _sub(body, f"{{{XLIFF12_NS}}}trans-unit", id=r.seg_id, resname=r.hash)
+        tu.set(f"{{{XML_NS}}}space", "preserve")
+        if r.status == "skipped":
+            tu.set("translate", "no")
+        elif r.approved is not None:
+            tu.set("approved", "yes")
+        _sub(tu, f"{{{XLIFF12_NS}}}source", r.en)
+        text = shown(r)
+        if r.status != "skipped" and text is not None:
+            attrs = {"state": _state12(r)}
+            if r.approved is None:
+                attrs["state-qualifier"] = "mt-suggestion"
+            _sub(tu, f"{{{XLIFF12_NS}}}target", text, **attrs)
+        for cat, note in _notes(r):
+            _sub(tu, f"{{{XLIFF12_NS}}}note", f"{cat}: {note}", **{"from": "workflow"})
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+# --- reader (for review import)
+
+
+@dataclass
+class XliffUnit:
+    id: str
+    source: str
+    target: str | None
+    state: str | None  # XLIFF 2 segment state, or XLIFF 1.2 target state / "final" when approved="yes"
+    line: int
+    translate: bool = True
+
+
+@dataclass
+class XliffDoc:
+    version: str
+    target: str | None
+    original: str | None
+    units: list[XliffUnit] = field(default_factory=list)
+
+
+class XliffError(ValueError):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _text(el) -> str:
+    """All text inside ``el`` (inline codes' content dropped, their tails kept)."""
+    if el is None:
+        return ""
+    return "".join(el.itertext())
+
+
+def read_xliff(data: bytes, name: str | Path = "<xliff>") -> XliffDoc:
+    """Parse XLIFF 1.2 or 2.x bytes. Raises :class:`XliffError` (with a line) when the file
+    is not well-formed or not XLIFF. Never resolves entities or fetches anything."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                             remove_comments=True, remove_pis=True)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as e:
+        line = e.position[0] if e.position else (e.lineno or 0)
+        raise XliffError(line or 0, f"not well-formed XML ({e.msg})") from None
+    ns = etree.QName(root).namespace
+    if etree.QName(root).localname != "xliff":
+        raise XliffError(root.sourceline or 1, f"not an XLIFF file (root element <{etree.QName(root).localname}>)")
+    version = root.get("version", "")
+    if ns == XLIFF2_NS or version.startswith("2."):
+        doc = XliffDoc(version or "2.0", root.get("trgLang"), None)
+        files = root.findall(f"{{{ns}}}file")
+        for f in files:
+            doc.original = doc.original or f.get("original")
+            for unit in f.iter(f"{{{ns}}}unit"):
+                segs = unit.findall(f"{{{ns}}}segment")
+                if len(segs) != 1:
+                    raise XliffError(unit.sourceline or 0, f"unit {unit.get('id')!r} has {len(segs)} segments; "
+                                                           "merging or splitting segments is not supported")
+                seg = segs[0]
+                tgt = seg.find(f"{{{ns}}}target")
+                doc.units.append(XliffUnit(unit.get("id") or "", _text(seg.find(f"{{{ns}}}source")),
+                                           None if tgt is None else _text(tgt), seg.get("state"),
+                                           (tgt if tgt is not None else seg).sourceline or 0,
+                                           unit.get("translate", "yes") != "no"))
+        return doc
+    if ns == XLIFF12_NS or version.startswith("1."):
+        doc = XliffDoc(version or "1.2", None, None)
+        for f in root.findall(f"{{{ns}}}file"):
+            doc.target = doc.target or f.get("target-language")
+            doc.original = doc.original or f.get("original")
+            for tu in f.iter(f"{{{ns}}}trans-unit"):
+                tgt = tu.find(f"{{{ns}}}target")
+                state = "final" if tu.get("approved") == "yes" else (None if tgt is None else tgt.get("state"))
+                doc.units.append(XliffUnit(tu.get("id") or "", _text(tu.find(f"{{{ns}}}source")),
+                                           None if tgt is None else _text(tgt), state,
+                                           (tgt if tgt is not None else tu).sourceline or 0,
+                                           tu.get("translate", "yes") != "no"))
+        return doc
+    raise XliffError(root.sourceline or 1, f"unknown XLIFF version {version!r} (namespace {ns!r})")
