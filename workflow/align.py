@@ -174,10 +174,11 @@ def _ngram_vectors(texts: list[str]) -> np.ndarray:
 class _Band:
     """Cells (i, j) with lo[i] <= j < lo[i] + W; arrays of shape (n+1, W)."""
 
-    def __init__(self, n: int, m: int, w: int) -> None:
+    def __init__(self, n: int, m: int, w: int, centre: np.ndarray | None = None) -> None:
         self.n, self.m, self.w = n, m, w
         self.W = 2 * w + 1
-        centre = np.rint(np.arange(n + 1) * (m / max(n, 1))).astype(np.int64)
+        if centre is None:  # the diagonal
+            centre = np.rint(np.arange(n + 1) * (m / max(n, 1))).astype(np.int64)
         self.lo = centre - w
         self.J = self.lo[:, None] + np.arange(self.W)[None, :]
         self.I = np.arange(n + 1)[:, None]
@@ -372,6 +373,12 @@ def _backtrace(band: _Band, back: np.ndarray) -> list[tuple[int, int, int]]:
     return path[::-1]
 
 
+def _path_centre(path: list[tuple[int, int, int]], n: int) -> np.ndarray:
+    rows = np.array([0] + [i for _, i, _ in path], dtype=float)
+    cols = np.array([0] + [j for _, _, j in path], dtype=float)
+    return np.rint(np.interp(np.arange(n + 1), rows, cols)).astype(np.int64)
+
+
 def _near_edge(band: _Band, path: list[tuple[int, int, int]]) -> bool:
     for _, i, j in path:
         k = j - band.lo[i]
@@ -402,15 +409,20 @@ def align(
     if n == 0 or m == 0:
         return [Bead((i,), (), 0.0) for i in range(n)] + [Bead((), (j,), 0.0) for j in range(m)]
     scorer = _Scorer(src_sents, tgt_sents, src_lang, tgt_lang, bridge, params)
-    w = max(params.band, 2 * abs(n - m) // 3 + 10)
+    w = params.band
+    centre = None
     while True:
-        band = _Band(n, m, min(w, max(n, m)))
+        band = _Band(n, m, min(w, max(n, m)), centre)
         totals, evidence = scorer.costs(band)
         _, back = _dp(band, totals)
         path = _backtrace(band, back)
         if band.full or not _near_edge(band, path):
             break
-        w *= 2
+        # The path hit the band edge: follow it (recentre the band on it) and, if it
+        # already was following one, also widen the band.
+        if centre is not None:
+            w *= 2
+        centre = _path_centre(path, n)
     beads = []
     for t, i, j in path:
         a, b = BEAD_TYPES[t]

@@ -72,6 +72,18 @@ def _summary(console, result, cfg) -> None:
 
 
 @app.command()
+def score(config: ConfigOpt = None, out: OutOpt = None) -> None:
+    """Re-score the translations in aligned/ (after a config, glossary or threshold change)."""
+    from .pipeline import rescore
+    from .progress import RichReporter
+
+    cfg = _load(config, out=out)
+    console = _console()
+    result = rescore(cfg, RichReporter(console))
+    _summary(console, result, cfg)
+
+
+@app.command()
 def translate(
     source: Annotated[Optional[Path], typer.Argument(help="Text file, one English sentence per line. Omit to fill the cache for the whole corpus.")] = None,
     target: Annotated[str, typer.Option("--target", "-t", help="Target language: be or ru.")] = "be",

@@ -14,6 +14,11 @@ review_app = typer.Typer(add_completion=False, no_args_is_help=True,
                          help="Import reviewers' fixes (edited TSV or XLIFF) into the translation memory.")
 
 
+@review_app.callback()
+def _review() -> None:
+    """Import reviewers' fixes (edited TSV or XLIFF) into the translation memory."""
+
+
 def _load(config: Path | None):
     from .config import load_config
 

@@ -29,7 +29,7 @@ def three_way_rows(rows, targets):
 def document_tsv(segs, targets) -> str:
     header = ["id", "status", "en", *targets]
     for t in targets:
-        header += [f"weak_{t}", f"confidence_{t}", f"length_ratio_{t}", f"flags_{t}"]
+        header += [f"weak_{t}", f"flagged_{t}", f"confidence_{t}", f"length_ratio_{t}", f"flags_{t}"]
     body = []
     for sid, per_target in segs:
         first = next(iter(per_target.values()))
@@ -40,6 +40,7 @@ def document_tsv(segs, targets) -> str:
             skipped = r.status == STATUS_SKIPPED
             line += [
                 None if skipped else round(r.weak_score, 3),
+                None if skipped else ("yes" if r.flagged else ""),
                 None if r.logprob is None else round(r.logprob, 3),
                 None if r.length_ratio is None else round(r.length_ratio, 2),
                 ",".join(r.flags),

@@ -18,7 +18,7 @@ from .export import write_outputs
 from .ingest import Document, doc_id_for, read_document
 from .models import ResolvedModel, resolve
 from .progress import Reporter
-from .score import basic_score
+from .score import score_segments
 from .segment import Segment, segment_document
 from .store import Store
 from .table import Row
@@ -90,9 +90,10 @@ def run(config: Config, reporter: Reporter | None = None) -> RunResult:
     result = RunResult(docs, segments, [], problems, config.resolve(config.out))
     try:
         outputs = translate_all(segments, config, models, store, pool, reporter, result)
+        result.rows = build_rows(segments, outputs, models, config, reporter,
+                                 backtranslators(config, store, pool, reporter))
     finally:
         store.close()
-    result.rows = build_rows(segments, outputs, models, config)
     result.models_loaded = pool.loads
     write_outputs(result, config)
     result.seconds = time.monotonic() - started
@@ -119,18 +120,42 @@ def translate_all(segments, config, models, store, pool, reporter, result) -> di
     return outputs
 
 
-def build_rows(segments, outputs, models, config) -> list[Row]:
+def build_rows(segments, outputs, models, config, reporter: Reporter | None = None,
+               backtranslators: dict | None = None) -> list[Row]:
+    reporter = reporter or Reporter()
     rows: list[Row] = []
     for target in config.targets:
         model = models[target]
+        done = [(seg, pair) for seg, pair in zip(segments, outputs[target]) if pair is not None]
+        with reporter.spinner(f"Scoring EN->{target.upper()} ({len(done)} segments)"):
+            verdicts = score_segments(
+                [s.seg_id for s, _ in done], [s.text for s, _ in done], [p[0].text for _, p in done],
+                [p[0].logprob for _, p in done], target, config, (backtranslators or {}).get(target),
+            )
+        by_id = {s.seg_id: v for (s, _), v in zip(done, verdicts)}
         for seg, pair in zip(segments, outputs[target]):
             if pair is None:
                 rows.append(Row.skipped(seg, target, model, config.engine))
-                continue
-            tr, cached = pair
-            sc = basic_score(seg.text, tr.text, tr.logprob, target, config.thresholds)
-            rows.append(Row.translated(seg, target, model, config.engine, tr, cached, sc))
+            else:
+                rows.append(Row.translated(seg, target, model, config.engine, pair[0], pair[1], by_id[seg.seg_id]))
     return rows
+
+
+def backtranslators(config: Config, store: Store, pool: EnginePool, reporter: Reporter) -> dict:
+    """target -> translate(texts, "en") with the configured reverse model (round-trip check)."""
+    base = config.path.parent if config.path else Path.cwd()
+    out = {}
+    for target, ref in config.checks.reverse_models.items():
+        if target not in config.targets:
+            continue
+        reverse = resolve(ref, base=base, offline=config.offline)
+
+        def translate(texts, lang, reverse=reverse, target=target):
+            res = translate_cached(texts, lang, reverse, store, pool, reporter, label=f"Back-translating {target.upper()}->EN")
+            return [t.text for t in res.translations]
+
+        out[target] = translate
+    return out
 
 
 def check_models(config: Config) -> list[tuple[str, str, str]]:
@@ -145,3 +170,41 @@ def check_models(config: Config) -> list[tuple[str, str, str]]:
         except WorkflowError as e:
             out.append((target, ref.id, "missing: " + e.message))
     return out
+
+
+def rescore(config: Config, reporter: Reporter | None = None) -> RunResult:
+    """``workflow score``: re-run the checks on the translations in ``aligned/`` (after a
+    config, glossary or threshold change) without translating anything."""
+    import dataclasses
+
+    import polars as pl
+
+    from .table import STATUS_SKIPPED
+
+    reporter = reporter or Reporter()
+    out_dir = config.resolve(config.out)
+    table = out_dir / "segments.parquet"
+    if not table.exists():
+        raise InputError(f"{table}: no previous run to re-score", hint="Run `workflow run` first.")
+    names = {f.name for f in dataclasses.fields(Row)}
+    rows = [Row(**{k: v for k, v in r.items() if k in names}) for r in pl.read_parquet(table).iter_rows(named=True)]
+    store = Store(config.resolve(config.store))
+    pool = EnginePool(config, reporter)
+    try:
+        back = backtranslators(config, store, pool, reporter)
+        for target in sorted({r.target for r in rows}):
+            todo = [r for r in rows if r.target == target and r.status != STATUS_SKIPPED]
+            with reporter.spinner(f"Re-scoring EN->{target.upper()} ({len(todo)} segments)"):
+                verdicts = score_segments([r.seg_id for r in todo], [r.en for r in todo], [r.mt or "" for r in todo],
+                                          [r.logprob for r in todo], target, config, back.get(target))
+            for r, v in zip(todo, verdicts):
+                r.length_ratio, r.weak_score, r.flagged, r.spans = v.length_ratio, v.weak_score, v.flagged, list(v.spans)
+                r.flags = list(v.flags) + (["split_long_source"] if r.split else [])
+    finally:
+        store.close()
+    segs = {r.seg_id for r in rows}
+    result = RunResult([], [], rows, [], out_dir, models_loaded=pool.loads)
+    result.segments = list(segs)  # counts only
+    result.documents = list({r.doc_id for r in rows})
+    write_outputs(result, config)
+    return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 from .models import ResolvedModel
-from .score import BasicScore
+from .score import SegmentVerdict
 from .segment import Segment
 from .translate import Translation
 
@@ -40,6 +40,8 @@ class Row:
     length_ratio: float | None
     flags: list[str] = field(default_factory=list)
     weak_score: float = 0.0
+    flagged: bool = False
+    spans: list[dict] = field(default_factory=list)  # blamed {"start", "end", "reason"} in mt
     # review loop (workflow.review): the approved fix next to the MT it replaced
     approved: str | None = None  # reviewer's approved text (status "reviewed"); mt keeps the MT
     reviewer: str | None = None
@@ -56,12 +58,11 @@ class Row:
 
     @staticmethod
     def translated(seg: Segment, target: str, model: ResolvedModel, engine: str, tr: Translation, cached: bool,
-                   score: BasicScore) -> "Row":
-        flags = list(score.flags) + (["split_long_source"] if tr.split else [])
-        weak = float(len(flags)) + (max(0.0, -tr.logprob) / 10.0 if tr.logprob is not None else 0.0)
+                   verdict: SegmentVerdict) -> "Row":
+        flags = list(verdict.flags) + (["split_long_source"] if tr.split else [])
         return Row(seg.doc_id, seg.seg_id, seg.para, seg.sent, seg.line, seg.hash, seg.text, target, STATUS_MT,
                    None, tr.text, model.ref.id, model.revision, engine, tr.logprob, tr.n_tokens, tr.split, cached,
-                   score.length_ratio, flags, round(weak, 4))
+                   verdict.length_ratio, flags, verdict.weak_score, verdict.flagged, list(verdict.spans))
 
 
 def to_frame(rows: list[Row]):
@@ -72,7 +73,8 @@ def to_frame(rows: list[Row]):
         "hash": pl.Utf8, "en": pl.Utf8, "target": pl.Utf8, "status": pl.Utf8, "skip_reason": pl.Utf8,
         "mt": pl.Utf8, "model": pl.Utf8, "revision": pl.Utf8, "engine": pl.Utf8, "logprob": pl.Float64,
         "n_tokens": pl.Int32, "split": pl.Boolean, "cached": pl.Boolean, "length_ratio": pl.Float64,
-        "flags": pl.List(pl.Utf8), "weak_score": pl.Float64,
+        "flags": pl.List(pl.Utf8), "weak_score": pl.Float64, "flagged": pl.Boolean,
+        "spans": pl.List(pl.Struct({"start": pl.Int32, "end": pl.Int32, "reason": pl.Utf8})),
         "approved": pl.Utf8, "reviewer": pl.Utf8, "reviewed_at": pl.Float64, "hter": pl.Float64,
         "chrf": pl.Float64, "fuzzy_match": pl.Utf8, "fuzzy_score": pl.Float64,
     }

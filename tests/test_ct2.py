@@ -1,0 +1,242 @@
+"""CTranslate2 engine: parity with the transformers engine on the tiny local models.
+
+Tolerance for the confidence score: the CTranslate2 engine's ``Translation.logprob``
+(converted from ct2's length-normalised score) equals the transformers engine's mean
+token log-probability (end token included, forced language token excluded) within
+``LOGPROB_TOL`` = 1e-4 at float32; measured differences are about 3e-6.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import corpus_lines
+
+ct2 = pytest.importorskip("ctranslate2")
+
+from workflow.cached import EnginePool, cache_key, translate_cached  # noqa: E402
+from workflow.config import CT2, Config, Decoding, ModelRef  # noqa: E402
+from workflow.ct2 import CT2Engine, converted_folder, ensure_converted, is_valid, thread_layout  # noqa: E402
+from workflow.errors import WorkflowError  # noqa: E402
+from workflow.models import resolve  # noqa: E402
+from workflow.store import Store  # noqa: E402
+from workflow.translate import TransformersEngine  # noqa: E402
+
+LOGPROB_TOL = 1e-4
+SENTENCES = corpus_lines()[:24]
+
+
+@pytest.fixture(scope="module")
+def ct2_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("ct2-cache")
+
+
+@pytest.fixture(scope="module")
+def eos_marian(tiny_marian, tmp_path_factory) -> Path:
+    """The tiny multi-target Marian with a bias towards </s>: it ends some sentences after
+    1-25 tokens and runs others to the length limit, so both endings are compared."""
+    from safetensors.torch import load_file, save_file
+
+    folder = tmp_path_factory.mktemp("models") / "tiny-marian-eos"
+    shutil.copytree(tiny_marian, folder)
+    weights = load_file(str(folder / "model.safetensors"))
+    weights["final_logits_bias"][0, 0] += 5.5  # </s> is id 0
+    save_file(weights, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    return folder
+
+
+def make_config(cache: Path, *, engine="ctranslate2", compute_type="float32", ratio=0.6, batch_size=16,
+                batch_tokens=2048, beam=1) -> Config:
+    return Config(
+        engine=engine,
+        decoding=Decoding(beam_size=beam, batch_size=batch_size, batch_tokens=batch_tokens, max_length_ratio=ratio, device="cpu"),
+        ctranslate2=CT2(compute_type=compute_type, cache_dir=str(cache)),
+    )
+
+
+def translate(engine_cls, folder: Path, target: str, cfg: Config, texts=SENTENCES):
+    model = resolve(ModelRef(str(folder)))
+    return engine_cls(model, cfg.decoding, cfg).translate(texts, target)
+
+
+def assert_same(a, b, what: str) -> None:
+    assert [x.text for x in a] == [y.text for y in b], what
+    assert [x.n_tokens for x in a] == [y.n_tokens for y in b], what
+    diff = max(abs(x.logprob - y.logprob) for x, y in zip(a, b))
+    assert diff <= LOGPROB_TOL, f"{what}: logprob differs by {diff:.2e}"
+
+
+CASES = [("tiny_marian", "be"), ("tiny_marian", "ru"), ("tiny_nllb", "be"), ("tiny_marian_single", "ru"), ("eos_marian", "be")]
+
+
+@pytest.mark.parametrize("fixture,target", CASES)
+def test_float32_greedy_parity_unbatched(fixture, target, request, ct2_cache):
+    """One sentence at a time, length limit tied to each source (ratio 0.6): identical
+    text and token counts, confidence on the same scale."""
+    folder = request.getfixturevalue(fixture)
+    hf = translate(TransformersEngine, folder, target, make_config(ct2_cache, engine="transformers", batch_size=1))
+    fast = translate(CT2Engine, folder, target, make_config(ct2_cache, batch_tokens=1))
+    assert_same(hf, fast, f"{fixture}->{target}")
+    if fixture == "eos_marian":  # both endings really occur
+        assert any(t.n_tokens < 12 for t in hf) and any(t.n_tokens > 30 for t in hf)
+
+
+@pytest.mark.parametrize("fixture,target", [("eos_marian", "be"), ("tiny_nllb", "be"), ("tiny_marian_single", "ru")])
+def test_batched_equals_unbatched_both_engines(fixture, target, request, ct2_cache):
+    """Padding must not change anything. The length limit is per batch (longest source),
+    the same rule in both engines, so it is made constant here (ratio 0: 10 tokens)."""
+    folder = request.getfixturevalue(fixture)
+    runs = {
+        "hf-unbatched": translate(TransformersEngine, folder, target, make_config(ct2_cache, engine="transformers", ratio=0.0, batch_size=1)),
+        "hf-batched": translate(TransformersEngine, folder, target, make_config(ct2_cache, engine="transformers", ratio=0.0, batch_size=16)),
+        "ct2-unbatched": translate(CT2Engine, folder, target, make_config(ct2_cache, ratio=0.0, batch_tokens=1)),
+        "ct2-batched": translate(CT2Engine, folder, target, make_config(ct2_cache, ratio=0.0, batch_tokens=4096)),
+    }
+    ref = runs["hf-unbatched"]
+    for name, out in runs.items():
+        assert_same(ref, out, f"{fixture}: {name} vs hf-unbatched")
+
+
+def _tokens(engine: CT2Engine, texts, target):
+    sources = engine._source_tokens(texts, target)
+    opts = engine._options(sources)
+    return [r.hypotheses[0] for r in engine.translator.translate_batch(sources, **opts)]
+
+
+def test_int8_agrees_with_float32(tiny_marian, ct2_cache):
+    """int8 against float32 greedy output, token by token (position-wise, over the longer
+    of the two sequences)."""
+    model = resolve(ModelRef(str(tiny_marian)))
+    out = {}
+    for ct in ("float32", "int8"):
+        cfg = make_config(ct2_cache, compute_type=ct, ratio=0.6)
+        out[ct] = _tokens(CT2Engine(model, cfg.decoding, cfg), SENTENCES, "be")
+    same = total = 0
+    for a, b in zip(out["float32"], out["int8"]):
+        total += max(len(a), len(b))
+        same += sum(x == y for x, y in zip(a, b))
+    agreement = same / total
+    print(f"\nint8 vs float32 token agreement: {agreement:.4f} ({same}/{total} tokens, {len(SENTENCES)} sentences)")
+    assert agreement >= 0.95
+
+
+def test_beam_search_runs_and_scores(tiny_marian, tiny_nllb, ct2_cache):
+    for folder, target in ((tiny_marian, "be"), (tiny_nllb, "ru")):
+        out = translate(CT2Engine, folder, target, make_config(ct2_cache, beam=3), texts=SENTENCES[:6])
+        assert all(t.text and t.n_tokens > 0 and t.logprob is not None and t.logprob <= 0 for t in out)
+
+
+def test_cache_key_includes_compute_type_and_beam(ct2_cache):
+    keys = {
+        (ct, beam): CT2Engine.cache_settings(make_config(ct2_cache, compute_type=ct, beam=beam))
+        for ct in ("int8", "float32") for beam in (1, 4)
+    }
+    assert len({repr(sorted(v.items())) for v in keys.values()}) == 4
+    auto = CT2Engine.cache_settings(make_config(ct2_cache, compute_type="auto"))
+    assert auto["compute_type"] == "int8"  # auto on CPU
+
+
+def test_thread_layout_defaults():
+    assert thread_layout(0, 0, "cpu", cores=2) == (2, 1)
+    assert thread_layout(0, 0, "cpu", cores=1) == (1, 1)
+    assert thread_layout(0, 0, "cpu", cores=8) == (4, 2)
+    assert thread_layout(1, 2, "cpu", cores=2) == (1, 2)
+
+
+def test_token_batches_and_progress(tiny_marian, ct2_cache):
+    cfg = make_config(ct2_cache, batch_tokens=120)
+    engine = CT2Engine(resolve(ModelRef(str(tiny_marian))), cfg.decoding, cfg)
+    lengths = engine.count_tokens(SENTENCES, "be")
+    order = sorted(range(len(lengths)), key=lambda k: -lengths[k])
+    batches = engine.batches(order, lengths)
+    assert sorted(k for b in batches for k in b) == list(range(len(SENTENCES)))
+    assert all(len(b) == 1 or max(lengths[k] for k in b) * len(b) <= 120 for b in batches)
+    assert len(batches) >= engine.inter_threads
+    # a small total is still split for the parallel translators
+    assert len(engine.batches(order[:4], lengths)) >= min(4, engine.inter_threads)
+    seen: list[int] = []
+    engine.translate(SENTENCES, "be", progress=seen.append)
+    assert sum(seen) == len(SENTENCES) and len(seen) == len(batches)
+
+
+def test_both_targets_share_one_model_and_rerun_is_cached(tiny_marian, ct2_cache, tmp_path):
+    cfg = make_config(ct2_cache)
+    model = resolve(ModelRef(str(tiny_marian)))
+    with Store(tmp_path / "store.sqlite") as store:
+        pool = EnginePool(cfg)
+        first = {t: translate_cached(SENTENCES[:8], t, model, store, pool) for t in ("be", "ru")}
+        assert pool.loads == 1
+        again = EnginePool(cfg)
+        for t in ("be", "ru"):
+            res = translate_cached(SENTENCES[:8], t, model, store, again)
+            assert all(res.cached) and res.translations == first[t].translations
+        assert again.loads == 0
+    int8 = dataclasses.replace(cfg, ctranslate2=CT2(compute_type="int8", cache_dir=str(ct2_cache)))
+    assert cache_key(model, cfg, "be") != cache_key(model, int8, "be")
+
+
+# ---------------------------------------------------------------- conversion
+
+
+def test_conversion_is_crash_safe(tiny_marian_single, tmp_path):
+    model = resolve(ModelRef(str(tiny_marian_single)))
+    cache = tmp_path / "ct2"
+    final = converted_folder(model, cache, "float32")
+    # leftovers of a killed run: a temp folder and a final folder without the marker
+    (cache / (final.name + ".tmp-999-dead")).mkdir(parents=True)
+    final.mkdir()
+    (final / "model.bin").write_bytes(b"half written")
+    assert not is_valid(final)
+    calls = []
+
+    def counting(m, out, q):
+        from workflow.ct2 import _convert
+
+        calls.append(out)
+        _convert(m, out, q)
+
+    assert ensure_converted(model, cache, "float32", converter=counting) == final
+    assert len(calls) == 1 and is_valid(final)
+    assert not list(cache.glob(final.name + ".tmp-*"))
+    import ctranslate2
+
+    ctranslate2.Translator(str(final))  # loadable
+
+    # valid: reused without converting
+    def refuse(*_):
+        raise AssertionError("converted again")
+
+    assert ensure_converted(model, cache, "float32", converter=refuse) == final
+
+    # a conversion that dies half-way leaves nothing that could be used
+    def dies(m, out, q):
+        out.mkdir(parents=True)
+        (out / "model.bin").write_bytes(b"partial")
+        raise RuntimeError("killed")
+
+    with pytest.raises(WorkflowError):
+        ensure_converted(model, cache, "int8", converter=dies)
+    assert not converted_folder(model, cache, "int8").exists()
+    assert not list(cache.glob("*.tmp-*"))
+
+
+def test_second_converter_uses_the_first_result(tiny_marian_single, tmp_path):
+    """Another process finishes the same conversion first (no lock on its side): our
+    rename fails and the finished folder is used; our temp folder is removed."""
+    model = resolve(ModelRef(str(tiny_marian_single)))
+    cache = tmp_path / "ct2"
+    final = converted_folder(model, cache, "float32")
+
+    def racing(m, out, q):
+        from workflow.ct2 import VALID_MARKER, _convert
+
+        _convert(m, final, q)  # "the other process"
+        (final / VALID_MARKER).write_text("{}")
+        _convert(m, out, q)
+
+    assert ensure_converted(model, cache, "float32", converter=racing) == final
+    assert is_valid(final) and not list(cache.glob("*.tmp-*"))
