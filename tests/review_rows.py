@@ -13,7 +13,7 @@ def row(doc, n, target, en, mt, *, flags=(), weak=0.0, status="mt", approved=Non
     return Row(doc, f"{doc}:p{para}:s1", para, 1, para, text_hash(en), en, target,
                "skipped" if skip else status, skip, None if skip else mt, "tiny-model", "rev1", "transformers",
                None if skip else -0.5 - weak / 10, None if skip else 7, False, False, None if skip else 1.0,
-               list(flags), 0.0 if skip else weak, approved=approved,
+               list(flags), 0.0 if skip else weak, flagged=bool(flags), approved=approved,
                reviewer="alice" if approved is not None else None, reviewed_at=1.7e9 if approved is not None else None,
                hter=50.0 if approved is not None else None)
 

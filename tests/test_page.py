@@ -27,6 +27,8 @@ def test_highlight_escapes_and_wraps_spans():
     out = highlight("abcdef<", [(1, 3, "x <y>"), (2, 5, "z"), (9, 12, "out of range"), (4, 4, "empty")])
     assert out == ('a<mark class="weak" title="x &lt;y&gt;">b</mark><mark class="weak" title="x &lt;y&gt;; z">c</mark>'
                    '<mark class="weak" title="z">de</mark>f&lt;')
+    # spans as the checks store them on Row.spans
+    assert highlight("abc", [{"start": 0, "end": 1, "reason": "r"}]) == '<mark class="weak" title="r">a</mark>bc'
 
 
 def test_page_is_self_contained_and_escaped():

@@ -43,8 +43,9 @@ def run_loop(cfg):
 def proj(tmp_path_factory, tiny_marian):
     root = tmp_path_factory.mktemp("review")
     (root / "corpus").mkdir()
-    for d in DOCS:
-        shutil.copy(CORPUS / f"{d}.txt", root / "corpus" / f"{d}.txt")
+    shutil.copy(CORPUS / f"{D1}.txt", root / "corpus" / f"{D1}.txt")
+    head = (CORPUS / f"{D2}.txt").read_text(encoding="utf-8").split("\n")[:10]  # a short second document
+    (root / "corpus" / f"{D2}.txt").write_text("\n".join(head) + "\n", encoding="utf-8")
     cfg = load_config(write_config(root, be=tiny_marian, ru=tiny_marian, corpus=root / "corpus"))
     result = run_loop(cfg)
     return root, cfg, result
@@ -141,8 +142,7 @@ def test_review_loop_export_edit_import_rerun(proj, tmp_path):
     mt_of = {(r.seg_id, r.target): r.mt for r in first.rows}
     en_of = {r.seg_id: r.en for r in first.rows}
     # --- a reviewer edits the TSV of document 1 in a spreadsheet
-    tsv_path = out / f"{D1}.tsv"
-    header, lines = _tsv(tsv_path)
+    header, lines = _tsv(out / f"{D1}.tsv")
     col = {c: i for i, c in enumerate(header)}
     mt_lines = [i for i, l in enumerate(lines) if i and l and l.split("\t")[1] == "mt"]
     fixes = {}
@@ -155,6 +155,7 @@ def test_review_loop_export_edit_import_rerun(proj, tmp_path):
     cells[col["status"]] = "approved"  # accept both machine translations as they are
     lines[mt_lines[2]] = "\t".join(cells)
     approved_as_is = tsv_uncell(cells[0])
+    tsv_path = tmp_path / f"{D1}.reviewed.tsv"  # the reviewer's copy (aligned/ is rewritten by every run)
     tsv_path.write_text("\n".join(lines), encoding="utf-8")
     # --- another reviewer works on document 2 in CAT tools: XLIFF 2.1 (ru) and 1.2 (be)
     x21 = out / "xliff" / "2.1" / f"{D2}.ru.xlf"

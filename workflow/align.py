@@ -71,7 +71,7 @@ class Params:
     punct_weight: float = 0.5
     bridge_weight: float = 12.0
     bridge_floor: float = 0.3  # cosine below which a bridge match counts against a bead
-    band: int = 25  # initial half-width of the DP band
+    band: int = 40  # initial half-width of the DP band (sentences)
     conf_scale: float = 3.0  # confidence = exp(-max(0, cost_without_prior) / conf_scale)
 
 
@@ -249,6 +249,15 @@ class _Scorer:
         self.clt = np.concatenate([[0.0], np.cumsum(lt)])
         self.src_anchors = [_anchors(s) for s in src]
         self.tgt_anchors = [_anchors(t) for t in tgt]
+        # keep only keys that occur on both sides somewhere: the others can never match
+        src_keys = set().union(*self.src_anchors)
+        tgt_keys = set().union(*self.tgt_anchors)
+        self.src_anchors = [{k: v for k, v in a.items() if k in tgt_keys} for a in self.src_anchors]
+        self.tgt_anchors = [{k: v for k, v in a.items() if k in src_keys} for a in self.tgt_anchors]
+        # rep_s[i]: sentences i-2 and i-1 share an anchor (only then can summed pairwise
+        # matches of a 2-sentence span over-count)
+        self.rep_s = np.array([False, False] + [bool(_shared(x, y)) for x, y in zip(self.src_anchors, self.src_anchors[1:])])
+        self.rep_t = np.array([False, False] + [bool(_shared(x, y)) for x, y in zip(self.tgt_anchors, self.tgt_anchors[1:])])
         self.cps = np.vstack([np.zeros(len(_PUNCT_CLASSES)), np.cumsum([_punct(s) for s in src], axis=0)])
         self.cpt = np.vstack([np.zeros(len(_PUNCT_CLASSES)), np.cumsum([_punct(t) for t in tgt], axis=0)])
         self.bridge = None
@@ -263,9 +272,22 @@ class _Scorer:
         """Summed pairwise matches over-count a name repeated in two sentences of a span;
         recount exactly (multiset intersection) where there is any match at all."""
         out = pairs.copy()
-        for r, k in zip(*np.nonzero(pairs > 0)):
+        risky = pairs > 0  # only where a key repeats inside a 2-sentence span
+        if a == 2 and b == 2:
+            risky &= self.rep_s[band.I] | self.rep_t[np.clip(band.J, 0, self.m)]
+        elif a == 2:
+            risky &= self.rep_s[band.I]
+        else:
+            risky &= self.rep_t[np.clip(band.J, 0, self.m)]
+        src_span: dict[int, dict] = {}
+        tgt_span: dict[int, dict] = {}
+        for r, k in zip(*np.nonzero(risky)):
             j = int(band.J[r, k])
-            out[r, k] = _shared(_merge(self.src_anchors[r - a : r]), _merge(self.tgt_anchors[j - b : j]))
+            if r not in src_span:
+                src_span[r] = _merge(self.src_anchors[r - a : r])
+            if j not in tgt_span:
+                tgt_span[j] = _merge(self.tgt_anchors[j - b : j])
+            out[r, k] = _shared(src_span[r], tgt_span[j])
         return out
 
     def costs(self, band: _Band) -> tuple[list[np.ndarray], list[np.ndarray]]:

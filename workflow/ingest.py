@@ -236,6 +236,8 @@ def read_document(path: Path, settings: Ingest, doc_id: str | None = None) -> Do
     doc = Document(doc_id=doc_id or doc_id_for(path), path=path, encoding=encoding)
     if encoding not in ("utf-8", "utf-8-sig", "empty"):
         doc.warnings.append(f"{name}: decoded as {encoding}")
+    if "\x00" in text:  # valid UTF-8 may still carry NULs: removed below, but said
+        doc.warnings.append(f"{name}:{text[: text.index(chr(0))].count(chr(10)) + 1}: {text.count(chr(0))} NUL bytes removed")
     text = normalise_text(text)
     paragraphs = [(line, normalise_paragraph(p)) for line, p in split_paragraphs(text)]
     paragraphs = [(line, p) for line, p in paragraphs if p]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 
-from .xliff import shown
+from .xliff import is_flagged, shown
 
 
 def esc(text) -> str:
@@ -35,7 +35,8 @@ def highlight(text: str, spans: Sequence[tuple[int, int, str]] | None) -> str:
     """Escaped ``text`` with each blamed span wrapped in ``<mark>``; overlapping spans are
     split at their boundaries and their reasons joined."""
     text = text or ""
-    good = [(max(0, int(s)), min(len(text), int(e)), str(r)) for s, e, r in (spans or ()) if int(e) > int(s)]
+    norm = [(s["start"], s["end"], s.get("reason", "")) if isinstance(s, dict) else tuple(s)[:3] for s in (spans or ())]
+    good = [(max(0, int(s)), min(len(text), int(e)), str(r)) for s, e, r in norm if int(e) > int(s)]
     good = [(s, e, r) for s, e, r in good if e > s]
     if not good:
         return esc(text)
@@ -128,10 +129,10 @@ def _target_cell(r, spans: Mapping | None) -> str:
     title = ""
     row_spans = _row_spans(r, spans)
     mt_html = highlight(r.mt or "", row_spans)
-    if r.flags:
+    if is_flagged(r):
         classes.append("flagged")
         if not row_spans:
-            title = f' title="{esc("weak spot: " + ", ".join(r.flags))}"'
+            title = f' title="{esc("weak spot: " + (", ".join(r.flags) or f"score {r.weak_score:.2f}"))}"'
     parts = []
     if r.approved is not None:
         classes.append("reviewed")
@@ -158,7 +159,7 @@ def review_page(doc_id: str, segs, targets: Sequence[str], *, spans: Mapping | N
         first = next(iter(per.values()))
         skipped = first.status == "skipped"
         trs = [per.get(t) for t in targets]
-        flagged = any(r is not None and r.flags for r in trs)
+        flagged = any(r is not None and r.status != "skipped" and is_flagged(r) for r in trs)
         reviewed = [r.target for r in trs if r is not None and r.approved is not None]
         scores = {t: (per[t].weak_score if t in per and not skipped else None) for t in targets}
         top = max((s for s in scores.values() if s is not None), default=-1.0)

@@ -16,9 +16,11 @@ from .corpus import discover
 from .errors import InputError, WorkflowError
 from .export import write_outputs
 from .ingest import Document, doc_id_for, read_document
+from .lock import locked
 from .models import ResolvedModel, resolve
 from .progress import Reporter
 from .score import score_segments
+from .screen import screen_document
 from .segment import Segment, segment_document
 from .store import Store
 from .table import Row
@@ -42,6 +44,7 @@ def load_corpus(config: Config, reporter: Reporter) -> tuple[list[Document], lis
     problems = list(corpus.problems)
     docs: list[Document] = []
     used: set[str] = set()
+    seen: dict[str, Document] = {}  # content hash -> first document with that text
     for src in corpus.sources:
         rel = src.path.relative_to(corpus.root)
         doc_id = doc_id_for(rel.with_suffix("")) if len(rel.parts) == 1 else "__".join(
@@ -57,7 +60,9 @@ def load_corpus(config: Config, reporter: Reporter) -> tuple[list[Document], lis
             problems.append(str(e.message))
             continue
         problems.extend(doc.warnings)
-        if doc.paragraphs:
+        take, notes = screen_document(doc, seen)  # not English / duplicate
+        problems.extend(notes)
+        if doc.paragraphs and take:
             docs.append(doc)
     if not docs:
         raise InputError(
@@ -79,6 +84,7 @@ def resolve_models(config: Config, reporter: Reporter) -> dict[str, ResolvedMode
     return resolved
 
 
+@locked  # one run per project at a time (workflow/lock.py)
 def run(config: Config, reporter: Reporter | None = None) -> RunResult:
     reporter = reporter or Reporter()
     started = time.monotonic()
@@ -86,6 +92,7 @@ def run(config: Config, reporter: Reporter | None = None) -> RunResult:
     segments = [s for d in docs for s in segment_document(d)]
     models = resolve_models(config, reporter)
     store = Store(config.resolve(config.store))
+    problems.extend(store.warnings)  # a damaged store was backed up and rebuilt
     pool = EnginePool(config, reporter)
     result = RunResult(docs, segments, [], problems, config.resolve(config.out))
     try:
@@ -172,6 +179,7 @@ def check_models(config: Config) -> list[tuple[str, str, str]]:
     return out
 
 
+@locked
 def rescore(config: Config, reporter: Reporter | None = None) -> RunResult:
     """``workflow score``: re-run the checks on the translations in ``aligned/`` (after a
     config, glossary or threshold change) without translating anything."""

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .write import write_atomic
+from .xliff import is_flagged
 
 COLORS = ["#2f6db3", "#d9822b", "#3a9d5d", "#9b59b6", "#c0392b"]
 
@@ -114,7 +115,7 @@ def compute(rows, targets: Sequence[str]) -> dict:
         refd = [(r.mt or "", _reference(r)) for r in done if _reference(r) is not None]
         s = {"segments": len(done), "skipped": len(rs) - len(done),
              "confidence": (sum(lps) / len(lps)) if lps else None,
-             "flagged": sum(1 for r in done if r.flags), "flags": dict(sorted(flags.items())),
+             "flagged": sum(1 for r in done if is_flagged(r)), "flags": dict(sorted(flags.items())),
              "reviewed": len(reviewed), "progress": (100.0 * len(reviewed) / len(done)) if done else 0.0,
              "stale_offered": sum(1 for r in done if r.fuzzy_match is not None),
              "hter": None, "chrf_fix": None, "references": len(refd), "bleu": None, "chrf": None, "ter": None,

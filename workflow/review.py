@@ -276,7 +276,7 @@ def collect(paths: Sequence[Path], ctx: _Context) -> tuple[list[Fix], int, list[
             continue
         exp = ctx.exported.get((c.seg_id, c.target))
         if exp is None or text_hash(exp.get("en") or "") != seg.hash:
-            problems.append(Problem(c.file, c.line, f"{c.seg_id} [{c.target}] has no machine translation in the "
+            problems.append(Problem(c.file, c.line, f"{c.seg_id} ({c.target}) has no machine translation in the "
                                                     "current outputs: run `workflow run` first"))
             continue
         mt, current = exp.get("mt"), exp.get("approved")

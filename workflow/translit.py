@@ -11,6 +11,7 @@ It is a matching key, not a transliteration to show anyone.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Russian and Belarusian letters, simple scholarly-style romanisation (one table for both).
 _CYR = {
@@ -58,6 +59,7 @@ _FOLD = [
 ]
 
 
+@lru_cache(maxsize=65536)
 def name_key(word: str, size: int = 3) -> str | None:
     """Skeleton key of a name in either script, or None when too short to be useful.
 

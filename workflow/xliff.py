@@ -46,16 +46,22 @@ def shown(row) -> str | None:
     return row.approved if getattr(row, "approved", None) is not None else row.mt
 
 
+def is_flagged(row) -> bool:
+    """A weak spot a reviewer should look at (``Row.flagged`` from the checks; any flag otherwise)."""
+    flagged = getattr(row, "flagged", None)
+    return bool(row.flags) if flagged is None else bool(flagged)
+
+
 def _state21(row) -> str:
     if row.approved is not None:
         return "final"
-    return "initial" if row.flags else "translated"
+    return "initial" if is_flagged(row) else "translated"
 
 
 def _state12(row) -> str:
     if row.approved is not None:
         return "final"
-    return "needs-review-translation" if row.flags else "translated"
+    return "needs-review-translation" if is_flagged(row) else "translated"
 
 
 def _sub(parent, tag: str, text: str | None = None, **attrs) -> etree._Element:
