@@ -27,7 +27,7 @@ from workflow.store import Store  # noqa: E402
 from workflow.translate import TransformersEngine  # noqa: E402
 
 LOGPROB_TOL = 1e-4
-SENTENCES = corpus_lines()[:24]
+SENTENCES = corpus_lines()[:12]
 
 
 @pytest.fixture(scope="module")
@@ -75,14 +75,15 @@ CASES = [("tiny_marian", "be"), ("tiny_marian", "ru"), ("tiny_nllb", "be"), ("ti
 
 @pytest.mark.parametrize("fixture,target", CASES)
 def test_float32_greedy_parity_unbatched(fixture, target, request, ct2_cache):
-    """One sentence at a time, length limit tied to each source (ratio 0.6): identical
+    """One sentence at a time, length limit tied to each source: identical
     text and token counts, confidence on the same scale."""
     folder = request.getfixturevalue(fixture)
-    hf = translate(TransformersEngine, folder, target, make_config(ct2_cache, engine="transformers", batch_size=1))
-    fast = translate(CT2Engine, folder, target, make_config(ct2_cache, batch_tokens=1))
+    ratio = 0.6 if fixture == "eos_marian" else 0.3  # the random models rarely stop: keep it short
+    hf = translate(TransformersEngine, folder, target, make_config(ct2_cache, engine="transformers", batch_size=1, ratio=ratio))
+    fast = translate(CT2Engine, folder, target, make_config(ct2_cache, batch_tokens=1, ratio=ratio))
     assert_same(hf, fast, f"{fixture}->{target}")
     if fixture == "eos_marian":  # both endings really occur
-        assert any(t.n_tokens < 12 for t in hf) and any(t.n_tokens > 30 for t in hf)
+        assert any(t.n_tokens < 10 for t in hf) and any(t.n_tokens > 20 for t in hf)
 
 
 @pytest.mark.parametrize("fixture,target", [("eos_marian", "be"), ("tiny_nllb", "be"), ("tiny_marian_single", "ru")])
@@ -104,24 +105,48 @@ def test_batched_equals_unbatched_both_engines(fixture, target, request, ct2_cac
 def _tokens(engine: CT2Engine, texts, target):
     sources = engine._source_tokens(texts, target)
     opts = engine._options(sources)
-    return [r.hypotheses[0] for r in engine.translator.translate_batch(sources, **opts)]
+    return sources, [list(r.hypotheses[0]) for r in engine.translator.translate_batch(sources, **opts)]
 
 
 def test_int8_agrees_with_float32(tiny_marian, ct2_cache):
-    """int8 against float32 greedy output, token by token (position-wise, over the longer
-    of the two sequences)."""
+    """int8 against float32 greedy decisions, token by token. Per decision: given the
+    float32 output so far as the prefix, does int8 choose the same next token (end token
+    included)? The free-running agreement (position-wise over whole outputs) is printed
+    too: on a random-weight model, whose next-token distribution is nearly flat (top
+    token about 6%), one early flip changes everything after it, so that figure says
+    more about the random model than about int8."""
     model = resolve(ModelRef(str(tiny_marian)))
+    engines = {}
     out = {}
     for ct in ("float32", "int8"):
-        cfg = make_config(ct2_cache, compute_type=ct, ratio=0.6)
-        out[ct] = _tokens(CT2Engine(model, cfg.decoding, cfg), SENTENCES, "be")
+        cfg = make_config(ct2_cache, compute_type=ct, ratio=0.3)
+        engines[ct] = CT2Engine(model, cfg.decoding, cfg)
+        sources, out[ct] = _tokens(engines[ct], SENTENCES, "be")
+    # free running
     same = total = 0
     for a, b in zip(out["float32"], out["int8"]):
         total += max(len(a), len(b))
         same += sum(x == y for x, y in zip(a, b))
-    agreement = same / total
-    print(f"\nint8 vs float32 token agreement: {agreement:.4f} ({same}/{total} tokens, {len(SENTENCES)} sentences)")
-    assert agreement >= 0.95
+    free = same / total
+    # per decision (teacher forced on the float32 output)
+    srcs, prefixes, expected = [], [], []
+    for src, hyp in zip(sources, out["float32"]):
+        for i, tok in enumerate(hyp):
+            srcs.append(src)
+            prefixes.append(hyp[:i])
+            expected.append(tok)
+    got = engines["int8"].translator.translate_batch(
+        srcs, prefixes, beam_size=1, max_decoding_length=max(len(p) for p in prefixes) + 1, min_decoding_length=0,
+        return_end_token=True, max_batch_size=256,
+    )
+    agree = 0
+    for prefix, exp, r in zip(prefixes, expected, got):
+        hyp = r.hypotheses[0]
+        agree += len(hyp) > len(prefix) and hyp[len(prefix)] == exp
+    forced = agree / len(expected)
+    print(f"\nint8 vs float32 on {len(SENTENCES)} sentences: per-decision token agreement {forced:.4f} "
+          f"({agree}/{len(expected)}); free-running position-wise agreement {free:.4f} ({same}/{total})")
+    assert forced >= 0.95
 
 
 def test_beam_search_runs_and_scores(tiny_marian, tiny_nllb, ct2_cache):

@@ -61,12 +61,12 @@ def test_bad_input_corpus_runs_the_good_documents_and_names_each_bad_file(tmp_pa
     (c / "bad-utf8.txt").write_bytes(EN[2].encode() + b"\nThe caf\xe9 owner paid a fine for cr\xe8me br\xfbl\xe9e.\n")  # Latin-1
     (c / "nul.txt").write_bytes(b"Lawyers were \x00\x00disbarred for defending\x00 protesters in court.\n")
     (c / "utf16.txt").write_bytes(codecs.BOM_UTF16_LE + (EN[3] + "\n").encode("utf-16-le"))
-    (c / "invisible.txt").write_text("The\u200b report\u202e documents\u2066 torture in detention centres across the country.\n")
+    (c / "invisible.txt").write_text("Hidden\u200b marks\u202e never\u2066 reach the translation model.\n")
     (c / "crlf.txt").write_bytes((EN[5] + "\r\n\r\n" + EN[6] + "\r\n").encode())
     (c / "lone-cr.txt").write_bytes((EN[7] + "\r\rThe end of the statement is here.\r").encode())
     (c / "cp1251.txt").write_bytes(RU.encode("cp1251"))
     (c / "koi8r.txt").write_bytes(RU.replace("Суд", "Городской суд").encode("koi8_r"))
-    (c / "copy of good.txt").write_bytes((EN[0] + "\r\n\r\n" + EN[1] + "\r\n").encode())  # same text, CRLF
+    (c / "good_copy.txt").write_bytes((EN[0] + "\r\n\r\n" + EN[1] + "\r\n").encode())  # same text, CRLF
     (c / "name with spaces.txt").write_text(EN[4] + "\n")
     (c / "naïve café ü.txt").write_text("A café owner was fined for a poster.\n")
     (c / "a..b.txt").write_text("Dots in a name must not escape the output folder.\n")
@@ -79,9 +79,9 @@ def test_bad_input_corpus_runs_the_good_documents_and_names_each_bad_file(tmp_pa
     problems = "\n".join(result.problems)
 
     def named(fname: str, pattern: str) -> None:
-        line = next((p for p in result.problems if str(c / fname) in p), None)
-        assert line is not None, f"{fname} not reported:\n{problems}"
-        assert re.search(pattern, line), line
+        lines = [p for p in result.problems if p.startswith(str(c / fname) + ":")]
+        assert lines, f"{fname} not reported:\n{problems}"
+        assert any(re.search(pattern, line) for line in lines), lines
 
     named("empty.txt", "no text")
     named("blank.txt", "no text")
@@ -90,20 +90,20 @@ def test_bad_input_corpus_runs_the_good_documents_and_names_each_bad_file(tmp_pa
     named("bad-utf8.txt", r"bad-utf8.txt:2: not valid UTF-8")
     named("cp1251.txt", r"not English \(detected: ru\)")
     named("koi8r.txt", r"not English \(detected: ru\)")
-    named("copy of good.txt", "same text as .*good.txt; duplicate not used")
+    named("good_copy.txt", "same text as .*good.txt; duplicate not used")
     named("link.txt", "outside the corpus folder")
     assert "secret" not in " ".join(d.doc_id for d in result.documents)
 
     df = pl.read_parquet(tmp_path / "aligned" / "segments.parquet")
     mt = df.filter(pl.col("status") == "mt")
-    assert set(mt["en"]) >= {EN[0], EN[1], EN[3], EN[4], EN[5], EN[6], EN[7], "The report documents torture in detention centres across the country."}
+    assert set(mt["en"]) >= {EN[0], EN[1], EN[3], EN[4], EN[5], EN[6], EN[7], "Hidden marks never reach the translation model."}
     assert not mt["en"].str.contains("[\u200b\u202e\u2066\r]").any()
     # the non-English documents are listed as skipped with the reason, never translated
     ru_rows = df.filter(pl.col("doc_id").is_in(["cp1251", "koi8r"]))
     assert ru_rows.height > 0 and (ru_rows["status"] == "skipped").all()
     assert ru_rows["skip_reason"].str.starts_with("not English (detected: ru)").all()
     assert "not English (detected: ru)" in (tmp_path / "aligned" / "skipped.tsv").read_text(encoding="utf-8")
-    assert "copy-of-good" not in set(df["doc_id"])
+    assert "good_copy" not in set(df["doc_id"])
     # odd names give safe file names inside aligned/
     names = {p.name for p in (tmp_path / "aligned").iterdir()}
     assert {"name-with-spaces.tsv", "naïve-café-ü.tsv", "good.tsv"} <= names

@@ -28,15 +28,8 @@ D1, D2 = DOCS
 
 
 def run_loop(cfg):
-    """``workflow run``; until the lead wires the review hooks into pipeline/export, apply them here."""
-    result = pipeline_mod.run(cfg)
-    if not hasattr(pipeline_mod, "apply_review"):
-        with Store(cfg.resolve(cfg.store)) as store:
-            result.rows = apply_review(result.rows, store)
-        export_mod.write_outputs(result, cfg)
-    if not (hasattr(export_mod, "write_review_outputs") or hasattr(pipeline_mod, "write_review_outputs")):
-        write_review_outputs(result, cfg, result.rows)
-    return result
+    """``workflow run``: applies approved fixes and writes the review outputs itself."""
+    return pipeline_mod.run(cfg)
 
 
 @pytest.fixture(scope="module")

@@ -186,3 +186,19 @@ def test_killed_run_resumes_to_identical_outputs(tmp_path, tiny_marian, sig):
     resumed = run(load_config(victim / "config.toml"))
     assert sum(resumed.cached.values()) >= done_before  # finished work was not redone
     assert frame(victim).drop("model", "revision").equals(frame(reference).drop("model", "revision"))
+
+
+def test_paragraph_mode_translates_paragraphs_and_aligns_back(tmp_path, tiny_marian):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / "amnesty-belarus-police-must-be-held-accountable.txt", corpus)
+    write_config(tmp_path, be=tiny_marian, ru=tiny_marian, corpus=corpus, top='unit = "paragraph"\ntargets = ["be"]')
+    result = run(load_config(tmp_path / "config.toml"))
+    df = pl.read_parquet(tmp_path / "aligned" / "segments.parquet")
+    # one row per English sentence, as in sentence mode
+    assert df.height == len(result.segments)
+    # the store holds one translation per paragraph, not per sentence
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        sources = [r[0] for r in db.execute("SELECT source FROM translations")]
+    assert any("Yet, dozens of criminal cases" in s and "Belarusians are peacefully" in s for s in sources)
+    assert len(sources) < (df["status"] == "mt").sum()

@@ -103,7 +103,7 @@ _PUNCT_CLASSES = ("?", "!", "\"“”«»„", "([", ":")
 
 
 def _anchors(text: str) -> dict[str, float]:
-    """Anchor key -> weight*count: numbers and names; script-independent."""
+    """Anchor key -> count: numbers (#), names (N, skeleton key), Latin words (L)."""
     out: dict[str, float] = {}
     for m in _NUMBER.finditer(text):
         key = "#" + re.sub(r"\D", "", m.group())
@@ -117,13 +117,12 @@ def _anchors(text: str) -> dict[str, float]:
             # too; unmatched keys cost nothing, only shared ones are rewarded.
             key = "L" + w.lower()
             out[key] = out.get(key, 0.0) + 1.0
-        if cyrillic and _LATIN.match(w):
-            pass  # and also a name key, wherever it stands
-        elif n == 0:
-            if not (w.isupper() and len(w) > 1):
-                continue  # sentence-initial capital says nothing, unless an acronym
-        elif not w[0].isupper():
-            continue
+        left_in_latin = cyrillic and _LATIN.match(w)  # also a name key, wherever it stands
+        if not left_in_latin:
+            if n == 0 and not (w.isupper() and len(w) > 1):
+                continue  # a sentence-initial capital says nothing, unless an acronym
+            if not w[0].isupper():
+                continue
         key = name_key(w)
         if key is not None:
             out["N" + key] = out.get("N" + key, 0.0) + 1.0

@@ -157,6 +157,12 @@ def _register_optional_commands() -> None:
     except ImportError:
         pass
     try:
+        from .cli_review import review_app
+
+        app.add_typer(review_app, name="review", help="Bring reviewers' fixes back in (workflow review import FILE...).")
+    except ImportError:
+        pass
+    try:
         from .cli_qe import qe_command
 
         app.command("qe", help="Score any MT output without references (one segment per line).")(qe_command)
@@ -174,7 +180,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(code)
     except WorkflowError as e:
         console = _console()
-        console.print(f"[bold red]error:[/] {e.message}", highlight=False)
+        console.print("[bold red]error:[/] ", end="", highlight=False)
+        console.print(e.message, highlight=False, markup=False)
         if e.hint:
             console.print(e.hint, highlight=False, markup=False)
         sys.exit(e.exit_code)

@@ -26,6 +26,11 @@ def three_way_rows(rows, targets):
     return {doc: [(sid, docs[doc][sid]) for sid in order[doc]] for doc in order}
 
 
+def _shown(row) -> str:
+    """The text a reviewer sees: the approved fix when there is one, else the MT."""
+    return (row.approved if row.approved is not None else row.mt) or ""
+
+
 def document_tsv(segs, targets) -> str:
     header = ["id", "status", "en", *targets]
     for t in targets:
@@ -34,7 +39,7 @@ def document_tsv(segs, targets) -> str:
     for sid, per_target in segs:
         first = next(iter(per_target.values()))
         status = f"skipped: {first.skip_reason}" if first.status == STATUS_SKIPPED else first.status
-        line = [sid, status, first.en] + [per_target[t].mt or "" for t in targets]
+        line = [sid, status, first.en] + [_shown(per_target[t]) for t in targets]
         for t in targets:
             r = per_target[t]
             skipped = r.status == STATUS_SKIPPED
@@ -68,3 +73,6 @@ def write_outputs(result, config: Config) -> None:
         "problems": result.problems,
     }
     write_atomic(out / "run.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    from .review import write_review_outputs
+
+    write_review_outputs(result, config, result.rows)

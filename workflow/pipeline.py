@@ -19,6 +19,7 @@ from .ingest import Document, doc_id_for, read_document
 from .lock import locked
 from .models import ResolvedModel, resolve
 from .progress import Reporter
+from .review import apply_review
 from .score import score_segments
 from .screen import screen_document
 from .segment import Segment, segment_document
@@ -99,6 +100,7 @@ def run(config: Config, reporter: Reporter | None = None) -> RunResult:
         outputs = translate_all(segments, config, models, store, pool, reporter, result)
         result.rows = build_rows(segments, outputs, models, config, reporter,
                                  backtranslators(config, store, pool, reporter))
+        result.rows = apply_review(result.rows, store)  # reviewers' fixes win over MT, always
     finally:
         store.close()
     result.models_loaded = pool.loads
