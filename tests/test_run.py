@@ -202,3 +202,27 @@ def test_paragraph_mode_translates_paragraphs_and_aligns_back(tmp_path, tiny_mar
         sources = [r[0] for r in db.execute("SELECT source FROM translations")]
     assert any("Yet, dozens of criminal cases" in s and "Belarusians are peacefully" in s for s in sources)
     assert len(sources) < (df["status"] == "mt").sum()
+
+
+def test_reference_files_are_recognised_aligned_and_scored(tmp_path, tiny_marian):
+    """A human Belarusian reference beside a document: not a source, aligned sentence by
+    sentence to the English (here: the opening of UDHR Article 1-3, OHCHR, free reproduction)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "udhr.txt").write_text(
+        "All human beings are born free and equal in dignity and rights. They are endowed with reason and conscience "
+        "and should act towards one another in a spirit of brotherhood.\n\nEveryone has the right to life, liberty and "
+        "security of person.\n", encoding="utf-8")
+    (corpus / "udhr.be.txt").write_text(
+        "Усе людзі нараджаюцца свабоднымі і роўнымі ў сваёй годнасці і правах. Яны надзелены розумам і сумленнем "
+        "і павінны ставіцца адзін да аднаго ў духу брацтва.\n\nКожны чалавек мае права на жыццё, на свабоду і на "
+        "асабістую недатыкальнасць.\n", encoding="utf-8")
+    write_config(tmp_path, be=tiny_marian, ru=tiny_marian, corpus=corpus, top='targets = ["be"]')
+    result = run(load_config(tmp_path / "config.toml"))
+    assert [d.doc_id for d in result.documents] == ["udhr"]  # the reference is not an English source
+    refs = {r.en[:20]: r.reference for r in result.rows}
+    assert refs["All human beings are"].startswith("Усе людзі нараджаюцца")
+    assert refs["They are endowed wit"].startswith("Яны надзелены")
+    assert refs["Everyone has the rig"].startswith("Кожны чалавек")
+    report = (tmp_path / "aligned" / "report.md").read_text(encoding="utf-8")
+    assert "chrF2++" in report or "chrF" in report

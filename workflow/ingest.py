@@ -46,6 +46,7 @@ class Document:
     encoding: str
     paragraphs: list[Paragraph] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    references: dict[str, Path] = field(default_factory=dict)  # target -> corpus/<doc>.<lang>.txt
 
 
 # ---------------------------------------------------------------- decoding

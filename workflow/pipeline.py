@@ -19,6 +19,7 @@ from .ingest import Document, doc_id_for, read_document
 from .lock import locked
 from .models import ResolvedModel, resolve
 from .progress import Reporter
+from .references import attach_references
 from .review import apply_review
 from .score import score_segments
 from .screen import screen_document
@@ -64,6 +65,7 @@ def load_corpus(config: Config, reporter: Reporter) -> tuple[list[Document], lis
         take, notes = screen_document(doc, seen)  # not English / duplicate
         problems.extend(notes)
         if doc.paragraphs and take:
+            doc.references = dict(src.references)
             docs.append(doc)
     if not docs:
         raise InputError(
@@ -101,6 +103,7 @@ def run(config: Config, reporter: Reporter | None = None) -> RunResult:
         result.rows = build_rows(segments, outputs, models, config, reporter,
                                  backtranslators(config, store, pool, reporter))
         result.rows = apply_review(result.rows, store)  # reviewers' fixes win over MT, always
+        attach_references(result.rows, {d.doc_id: d.references for d in docs if d.references})
     finally:
         store.close()
     result.models_loaded = pool.loads

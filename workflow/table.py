@@ -50,6 +50,7 @@ class Row:
     chrf: float | None = None  # chrF++ of mt against the approved fix
     fuzzy_match: str | None = None  # a stale fix of an earlier English text, offered as a match
     fuzzy_score: float | None = None  # similarity (0..1) of that earlier English text to this one
+    reference: str | None = None  # aligned sentence(s) of a reference file (corpus/<doc>.<lang>.txt)
 
     @staticmethod
     def skipped(seg: Segment, target: str, model: ResolvedModel, engine: str) -> "Row":
@@ -77,6 +78,7 @@ def to_frame(rows: list[Row]):
         "spans": pl.List(pl.Struct({"start": pl.Int32, "end": pl.Int32, "reason": pl.Utf8})),
         "approved": pl.Utf8, "reviewer": pl.Utf8, "reviewed_at": pl.Float64, "hter": pl.Float64,
         "chrf": pl.Float64, "fuzzy_match": pl.Utf8, "fuzzy_score": pl.Float64,
+        "reference": pl.Utf8,
     }
     assert [f.name for f in fields(Row)] == list(schema), "Row and its parquet schema must list the same columns"
     return pl.DataFrame([asdict(r) for r in rows], schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
