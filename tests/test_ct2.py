@@ -109,7 +109,7 @@ def _tokens(engine: CT2Engine, texts, target):
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "measured on the random-weight tiny model: about 50% per-decision and 36% free-running agreement "
+    "measured on the random-weight tiny model: about 50% per-decision and 47% free-running agreement "
     "(int16: 99%); its next-token distribution has no margin, so int8 noise flips the argmax. "
     "The >= 95% target needs a trained model, which cannot be downloaded here."))
 def test_int8_agrees_with_float32(tiny_marian, ct2_cache):

@@ -238,7 +238,7 @@ def test_run_on_truncated_store_reports_and_ends_like_a_clean_run(tmp_path, tiny
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.parametrize("fail_at", [1, 3])
@@ -268,7 +268,7 @@ def test_disk_full_while_writing_keeps_previous_outputs(tmp_path, tiny_marian, m
     err = " ".join(capsys.readouterr().err.split())
     assert "No space left on device" in err and "previous version is left intact" in err and "Traceback" not in err
     now = _snapshot(out)
-    assert not [n for n in now if n.endswith(".tmp") or n.startswith(".")]  # no half-written files
+    assert not [n for n in now if n.endswith(".tmp") or Path(n).name.startswith(".")]  # no half-written files
     if fail_at == 1:
         assert now == old  # nothing was replaced
     for name, data in now.items():  # every file is a whole old or a whole new version
