@@ -73,6 +73,12 @@ def test_paragraph_structure_and_line_numbers():
     assert wrapped == [(1, "A line that is hard wrapped in the middle."), (4, "Next paragraph.")]
 
 
+def test_belarusian_cp1251_is_not_mistaken_for_damaged_utf8():
+    text = "Мінск і Гродна: Сімяон Полацкі, ўсе правы чалавека. Вясна і Беларускі Хельсінкскі камітэт.\n" * 4
+    decoded, used = decode(text.encode("cp1251"), "be.txt")
+    assert decoded == text and used == "cp1251"
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1251", "koi8_r"])
 def test_decodes_boms_and_legacy_cyrillic(encoding):
     text = "Лукашенко: права человека - это не пустые слова, и этого достаточно для проверки.\n" * 3
@@ -90,3 +96,10 @@ def test_refuses_binary_and_undecodable_with_file_and_line():
 
 def test_invisible_and_control_characters_are_removed():
     assert normalise_text("a\u200bb\u202ec\x00d\r\ne\rf") == "abcd\ne\nf"
+
+
+def test_english_with_stray_bytes_is_refused_not_read_as_cp1251():
+    with pytest.raises(InputError, match=r"doc.txt:2: .*not valid UTF-8"):
+        decode(b"Plain English text about the protests.\nA line with stray bytes \xff\xfe\xfa in it.\n" * 3, "doc.txt")
+    with pytest.raises(InputError, match=r"mixed.txt:1: damaged UTF-8"):
+        decode("Лукашенко said \u201cno\u201d ".encode("utf-8") + b"\xff\n", "mixed.txt")

@@ -116,6 +116,8 @@ def test_missing_model_from_a_real_process_without_network(tmp_path):
         ('targets = ["be", "uk"]\n', "unknown target language 'uk'"),
         ('engine = "marianmt"\n', "key 'engine' is 'marianmt'; choose one of"),
         ("[decoding\n", "invalid TOML"),
+        ('[checks]\nglossary = "nowhere/glossary.toml"\n', "key 'checks.glossary': file .*nowhere/glossary.toml not found"),
+        ("[models]\nbe = 3\n", "key 'models.be.id' must be str|key 'models.be' must be a table"),
     ],
 )
 def test_config_errors_name_the_file_and_key(tmp_path, capsys, body, expected):
@@ -226,3 +228,26 @@ def test_reference_files_are_recognised_aligned_and_scored(tmp_path, tiny_marian
     assert refs["Everyone has the rig"].startswith("Кожны чалавек")
     report = (tmp_path / "aligned" / "report.md").read_text(encoding="utf-8")
     assert "chrF2++" in report or "chrF" in report
+
+
+def test_engine_that_is_not_installed_is_a_config_error(tmp_path, tiny_marian, capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_ct2(name, *args, **kwargs):
+        if name == "ctranslate2" or name.endswith(".ct2") or (name == "ct2" and args and args[2]):
+            raise ImportError("No module named 'ctranslate2'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ct2)
+    monkeypatch.delitem(sys.modules, "workflow.ct2", raising=False)
+    from workflow import translate
+
+    monkeypatch.delitem(translate.ENGINES, "ctranslate2", raising=False)
+    cfg = write_config(tmp_path, be=tiny_marian, ru=tiny_marian, top='engine = "ctranslate2"')
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--config", str(cfg)])
+    assert exit_info.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "engine 'ctranslate2' is not installed" in err and "pip install ctranslate2" in err

@@ -20,7 +20,7 @@ OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Output fold
 def _console():
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=True)  # no line breaks inside paths and messages
 
 
 def _load(config: Path | None, **overrides):
@@ -118,7 +118,9 @@ def translate(
 
     cfg = dataclasses.replace(cfg, targets=cfg_targets)
     models = resolve_models(cfg, reporter)
-    with Store(cfg.resolve(cfg.store)) as store:
+    from .lock import project_lock
+
+    with project_lock(cfg.resolve(cfg.store), reporter), Store(cfg.resolve(cfg.store)) as store:
         pool = EnginePool(cfg, reporter)
         for t in cfg_targets:
             res = translate_cached(lines, t, models[t], store, pool, reporter)

@@ -180,6 +180,14 @@ def _check_semantics(cfg: Config, where: str) -> None:
     for t in cfg.thresholds.length_ratio:
         if t not in LANGUAGES:
             raise ConfigError(f"{where}: key 'thresholds.length_ratio.{t}': unknown language {t!r}")
+    if cfg.checks.glossary != Checks().glossary and not cfg.resolve(cfg.checks.glossary).is_file():
+        raise ConfigError(
+            f"{where}: key 'checks.glossary': file {cfg.resolve(cfg.checks.glossary)} not found",
+            hint="Fix the path, or remove the key to use corpus/glossary.toml (the names check is skipped without one).",
+        )
+    for t, ref in cfg.checks.reverse_models.items():
+        if t not in cfg.targets:
+            raise ConfigError(f"{where}: key 'checks.reverse_models.{t}': {t!r} is not one of the targets")
     if cfg.decoding.beam_size < 1 or cfg.decoding.batch_size < 1 or cfg.decoding.chunk < 1:
         raise ConfigError(f"{where}: keys 'decoding.beam_size', 'decoding.batch_size' and 'decoding.chunk' must be at least 1")
 

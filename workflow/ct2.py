@@ -255,10 +255,10 @@ class CT2Engine(Engine):
 
     def _ids(self, texts: Sequence[str], target: str) -> list[list[int]]:
         memo = self._memo.setdefault(target, {})
+        if len(memo) > 50_000:  # bounded: a run translates chunk by chunk
+            memo.clear()
         missing = list(dict.fromkeys(t for t in texts if t not in memo))
         if missing:
-            if len(memo) > 50_000:
-                memo.clear()
             enc = self.tokenizer([self._source_text(t, target) for t in missing], add_special_tokens=True)
             memo.update(zip(missing, enc["input_ids"]))
         return [memo[t] for t in texts]

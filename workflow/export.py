@@ -1,17 +1,26 @@
-"""Write ``aligned/``: the segments table, one three-way TSV per document, the skipped list.
+"""Write ``aligned/``: the segments table, one three-way TSV per document, the skipped list,
+and (through ``workflow.review``) TMX, XLIFF, review pages and the report.
 
-All files are written atomically (``workflow.write``). The run writes nothing until every
-translation is done, so a failed run leaves the previous ``aligned/`` as it was.
+The run writes nothing until every translation is done. Then every file is written into a
+staging folder and only moved into ``aligned/`` once all of them were written, so a failed
+run (full disk, kill) leaves the previous ``aligned/`` as it was.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
 from collections import defaultdict
 
 from .config import Config
 from .table import STATUS_SKIPPED, to_frame
 from .write import safe_child, tsv, write_atomic, write_parquet_atomic
+
+
+STAGING_PREFIX = ".staging-"
 
 
 def three_way_rows(rows, targets):
@@ -54,7 +63,7 @@ def document_tsv(segs, targets) -> str:
     return tsv(header, body)
 
 
-def write_outputs(result, config: Config) -> None:
+def _write_all(result, config: Config) -> None:
     out = result.out_dir
     out.mkdir(parents=True, exist_ok=True)
     targets = list(config.targets)
@@ -76,3 +85,29 @@ def write_outputs(result, config: Config) -> None:
     from .review import write_review_outputs
 
     write_review_outputs(result, config, result.rows)
+
+
+def write_outputs(result, config: Config) -> None:
+    """Write every output into a staging folder inside ``aligned/`` first (a full disk or
+    any other failure stops there and removes it), then move the files into place; moving
+    needs no space, so the previous outputs stay complete until the new set is."""
+    final = result.out_dir
+    final.mkdir(parents=True, exist_ok=True)
+    for stale in final.glob(STAGING_PREFIX + "*"):  # left by a killed run (runs hold the project lock)
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=final))
+    result.out_dir = staging
+    try:
+        _write_all(result, config)
+        publish(staging, final)
+    finally:
+        result.out_dir = final
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def publish(staging: Path, final: Path) -> None:
+    """Move every file of ``staging`` to the same place under ``final`` (atomic renames)."""
+    for path in sorted(p for p in staging.rglob("*") if p.is_file()):
+        dest = final / path.relative_to(staging)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, dest)

@@ -75,6 +75,14 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
         utf8_error = e
     if _looks_binary(data):
         raise InputError(f"{name}: looks like a binary file, not text", hint="Only plain-text documents (.txt, .md) belong in corpus/.")
+    damaged = data.decode("utf-8", errors="replace")
+    valid = sum(1 for c in damaged if ord(c) > 127 and c != "\ufffd")
+    if valid >= 2 * damaged.count("\ufffd"):  # mostly real UTF-8 sequences, a few bad bytes
+        line = data[: utf8_error.start].count(b"\n") + 1
+        raise InputError(
+            f"{name}:{line}: damaged UTF-8 (byte 0x{data[utf8_error.start]:02x} is not valid UTF-8, other characters are)",
+            hint="Fix or re-save the file as UTF-8.",
+        )
     from charset_normalizer import from_bytes
 
     best = from_bytes(data, cp_isolation=["cp1251", "koi8_r", "utf_8"]).best()
@@ -93,6 +101,10 @@ def _plausible_cyrillic(text: str) -> bool:
     non_ascii = [c for c in text if ord(c) > 127]
     good = sum(1 for c in non_ascii if "\u0400" <= c <= "\u04ff" or c in "«»—–…№“”„’‘ ")
     if not non_ascii or good / len(non_ascii) < 0.9:
+        return False
+    letters = [c for c in text if c.isalpha()]
+    cyrillic = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
+    if cyrillic < 0.2 * len(letters):  # English with a few stray bytes is damage, not cp1251
         return False
     # Latin-1 text read as cp1251 gives words like "cafй": Cyrillic glued to Latin letters
     words = [w for w in re.findall(r"[^\W\d_]+", text) if re.search("[\u0400-\u04ff]", w)]

@@ -35,7 +35,7 @@ class RichReporter(Reporter):
     def __init__(self, console=None) -> None:
         from rich.console import Console
 
-        self.console = console or Console(stderr=True)
+        self.console = console or Console(stderr=True, soft_wrap=True)
 
     def info(self, message: str) -> None:
         self.console.print(message)

@@ -249,8 +249,10 @@ class TransformersEngine(Engine):
 
 
 def engine_class(name: str) -> type[Engine]:
-    if name not in ENGINES and name == "ctranslate2":
+    if name == "ctranslate2":
         try:
+            import ctranslate2  # noqa: F401  (the engine needs the package, not just our module)
+
             from . import ct2  # noqa: F401  (registers the engine)
         except ImportError as e:
             raise ConfigError(f"engine {name!r} is not installed ({e})", hint="pip install ctranslate2, or set engine = \"transformers\".") from None
