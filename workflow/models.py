@@ -23,6 +23,7 @@ from typing import ClassVar
 from .config import ModelRef
 from .errors import ModelNotAvailable
 from .langs import language
+from .registry import Registry
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 # files a translation model needs; nothing else is downloaded (no TF/Flax weights, no zips)
@@ -36,18 +37,8 @@ PICKLE_PATTERNS = ["pytorch_model.bin", "pytorch_model.bin.index.json", "pytorch
 
 # ---------------------------------------------------------------- families
 
-FAMILIES: dict[str, type["ModelFamily"]] = {}
-
-
-def register(name: str):
-    """Class decorator: add a model family to the registry under ``name``."""
-
-    def wrap(cls: type[ModelFamily]) -> type[ModelFamily]:
-        cls.name = name
-        FAMILIES[name] = cls
-        return cls
-
-    return wrap
+FAMILIES = Registry("model family")
+register = FAMILIES.register  # @register("marian") class MarianFamily(ModelFamily): ...
 
 
 class ModelFamily:

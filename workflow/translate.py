@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from .config import Config, Decoding
 from .errors import ConfigError, WorkflowError
 from .models import ModelFamily, ResolvedModel
+from .registry import Registry
 
 Progress = Callable[[int], None]  # called with the number of sentences just finished
 
@@ -32,16 +33,8 @@ class Translation:
     split: bool = False  # the source exceeded the model's limit and was translated in pieces
 
 
-ENGINES: dict[str, type["Engine"]] = {}
-
-
-def register_engine(name: str):
-    def wrap(cls: type[Engine]) -> type[Engine]:
-        cls.name = name
-        ENGINES[name] = cls
-        return cls
-
-    return wrap
+ENGINES = Registry("engine")
+register_engine = ENGINES.register  # @register_engine("transformers") class TransformersEngine(Engine): ...
 
 
 class Engine(ABC):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from ..registry import Registry
 
 SEVERITIES = ("minor", "major", "critical")
 
@@ -153,20 +154,10 @@ class Check:
         return "; ".join(reasons[:3]) if reasons else f"{self.name} = {value:.3g}"
 
 
-REGISTRY: dict[str, type[Check]] = {}
+REGISTRY = Registry("check")
 
 
-def register(name: str):
-    """Class decorator: add a check to the registry under ``name``."""
-
-    def deco(cls: type[Check]) -> type[Check]:
-        if name in REGISTRY and REGISTRY[name] is not cls:
-            raise ValueError(f"check {name!r} registered twice")
-        cls.name = name
-        REGISTRY[name] = cls
-        return cls
-
-    return deco
+register = REGISTRY.register  # @register("spelling") class Spelling(Check): ...
 
 
 def word_spans(text: str, pattern) -> list[tuple[int, int, str]]:
