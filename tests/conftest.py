@@ -52,13 +52,25 @@ def tiny_nllb(tmp_path_factory) -> Path:
     return build_nllb(tmp_path_factory.mktemp("models") / "tiny-nllb", corpus_lines() + cyrillic_lines())
 
 
+_CT2_CACHE: list[Path] = []  # one conversion cache for the whole test session
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_ct2_cache(tmp_path_factory):
+    _CT2_CACHE.append(tmp_path_factory.mktemp("ct2-conversions"))
+    yield
+
+
 def write_config(folder: Path, *, be: Path | str, ru: Path | str, corpus: Path = CORPUS, extra: str = "", top: str = "") -> Path:
-    """A project config for tests: fast greedy decoding, short outputs."""
+    """A project config for tests: the default engine (CTranslate2, int8 on CPU) with fast
+    greedy decoding and short outputs; conversions are shared across the session."""
     cfg = folder / "config.toml"
+    ct2_cache = _CT2_CACHE[-1] if _CT2_CACHE else folder / "ct2"
     cfg.write_text(
         f'corpus = "{corpus}"\nout = "{folder / "aligned"}"\nstore = "{folder / "store.sqlite"}"\n{top}\n'
         f'[models]\nbe = "{be}"\nru = "{ru}"\n\n'
-        "[decoding]\nbeam_size = 1\nbatch_size = 16\nmax_length_ratio = 0.6\nchunk = 16\n" + extra,
+        "[decoding]\nbeam_size = 1\nbatch_size = 16\nmax_length_ratio = 0.6\nchunk = 16\n"
+        f'\n[ctranslate2]\ncache_dir = "{ct2_cache}"\n' + extra,
         encoding="utf-8",
     )
     return cfg

@@ -164,12 +164,13 @@ def test_killed_run_resumes_to_identical_outputs(tmp_path, tiny_marian, sig):
         shutil.copy(CORPUS / name, corpus)
     reference = tmp_path / "reference"
     reference.mkdir()
-    write_config(reference, be=tiny_marian, ru=tiny_marian, corpus=corpus)
+    slow = 'engine = "transformers"'  # the slower reference engine leaves time to interrupt it
+    write_config(reference, be=tiny_marian, ru=tiny_marian, corpus=corpus, top=slow)
     run(load_config(reference / "config.toml"))
 
     victim = tmp_path / "victim"
     victim.mkdir()
-    write_config(victim, be=tiny_marian, ru=tiny_marian, corpus=corpus)
+    write_config(victim, be=tiny_marian, ru=tiny_marian, corpus=corpus, top=slow)
     proc = subprocess.Popen(WORKFLOW + ["run", "--config", str(victim / "config.toml")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120

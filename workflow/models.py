@@ -11,6 +11,7 @@ target language. Adding a family touches this file only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -109,7 +110,7 @@ class MarianFamily(ModelFamily):
     def detect(cls, config, tokenizer_config, vocab):
         return config.get("model_type") == "marian"
 
-    @property
+    @functools.cached_property
     def target_tokens(self) -> set[str]:
         return {t for t in self.vocab if re.fullmatch(r">>[a-z]{2,3}(_[A-Za-z]{4})?<<", t)}
 
@@ -278,14 +279,28 @@ def _safetensors_pr(api, repo_id: str) -> str | None:
     return None
 
 
+FULL_HASH_LIMIT = 64 << 20  # files up to 64 MiB (configs, tokenizers, tiny models) are hashed in full
+
+
 def fingerprint(folder: Path) -> str:
-    """Content hash of a local model folder (file names, sizes and bytes), 16 hex digits.
-    Weights are hashed in full: a changed model must never hit an old cache entry."""
+    """Identity of a local model folder, 16 hex digits, for the translation cache key.
+
+    Small files are hashed in full. Large weight files are identified by size, modification
+    time and their first and last MiB, as make and rsync do: hashing a 1 GB model in full
+    took about 4 s per run. A rewritten or replaced weights file changes its mtime, so a
+    changed model never hits an old cache entry."""
     h = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        st = path.stat()
         rel = path.relative_to(folder).as_posix()
-        h.update(rel.encode() + b"\0" + str(path.stat().st_size).encode() + b"\0")
+        h.update(rel.encode() + b"\0" + str(st.st_size).encode() + b"\0")
         with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
+            if st.st_size <= FULL_HASH_LIMIT:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            else:
+                h.update(str(st.st_mtime_ns).encode() + b"\0")
+                h.update(f.read(1 << 20))
+                f.seek(-(1 << 20), 2)
+                h.update(f.read(1 << 20))
     return h.hexdigest()[:16]
