@@ -143,8 +143,9 @@ def models(config: ConfigOpt = None) -> None:
 
     cfg = _load(config)
     table = Table(title="Configured models")
-    for col in ("target", "model", "status"):
-        table.add_column(col)
+    table.add_column("target")
+    table.add_column("model", overflow="fold")
+    table.add_column("status")
     for target, model_id, status in check_models(cfg):
         table.add_row(target, model_id, status)
     _console().print(table)

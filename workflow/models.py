@@ -226,9 +226,10 @@ def _resolve_hub(ref: ModelRef, *, offline: bool, download: bool) -> ResolvedMod
             return ResolvedModel(ref, folder_path, folder_path.name, local=False)
     except Exception:  # noqa: BLE001 - any cache miss means "not cached"
         pass
-    if offline or not download:
-        return_reason = "it is not in the local Hugging Face cache and offline mode is on (HF_HUB_OFFLINE=1 or offline = true)"
-        raise _missing(ref.id, return_reason)
+    if not download:
+        raise _missing(ref.id, "it is not in the local Hugging Face cache (yet)")
+    if offline:
+        raise _missing(ref.id, "it is not in the local Hugging Face cache and offline mode is on (HF_HUB_OFFLINE=1 or offline = true)")
     if not _hub_reachable():
         raise _missing(ref.id, "it is not in the local Hugging Face cache and the Hugging Face Hub cannot be reached from this machine")
     return _download(ref)

@@ -177,10 +177,10 @@ def check_models(config: Config) -> list[tuple[str, str, str]]:
     for target in config.targets:
         ref = config.model_for(target)
         try:
-            m = resolve(ref, base=base, offline=True, download=False)
+            m = resolve(ref, base=base, download=False)
             out.append((target, ref.id, f"available ({m.family().name}, {m.revision[:12]}) at {m.folder}"))
         except WorkflowError as e:
-            out.append((target, ref.id, "missing: " + e.message))
+            out.append((target, ref.id, "missing: " + e.message + " `workflow run` downloads it when the machine has network access."))
     return out
 
 
