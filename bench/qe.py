@@ -30,7 +30,7 @@ import hashlib
 import re
 import sys
 import time
-from collections import defaultdict
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workflow.checks import CheckInput, DEFAULT_WEIGHTS, REGISTRY, load_glossary, run_checks  # noqa: E402
+from workflow.checks import CheckInput, REGISTRY, load_glossary, run_checks  # noqa: E402
 from workflow.config import Config  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"

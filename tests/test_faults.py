@@ -8,7 +8,6 @@ import codecs
 import errno
 import os
 import re
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 from conftest import write_config
 from workflow.cli import main
 from workflow.config import Ingest, ModelRef, load_config
-from workflow.errors import ModelNotAvailable, WorkflowError
+from workflow.errors import ModelNotAvailable
 from workflow.ingest import read_document
 from workflow.lock import ProjectBusy, project_lock
 from workflow.models import ResolvedModel

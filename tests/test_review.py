@@ -14,11 +14,11 @@ import pytest
 from lxml import etree
 
 from conftest import CORPUS, write_config
-from workflow import export as export_mod
+
 from workflow import pipeline as pipeline_mod
 from workflow.config import load_config
 from workflow.memory import Memory
-from workflow.review import ImportRejected, apply_review, import_files, write_review_outputs
+from workflow.review import ImportRejected, import_files
 from workflow.store import Store
 from workflow.write import tsv_cell, tsv_uncell
 from workflow.xliff import XLIFF2_NS, XLIFF12_NS

@@ -30,7 +30,8 @@ def align_command(
     fmt: Annotated[str, typer.Option("--format", help="tsv (ids, texts, confidence) or vecalign ([0]:[0, 1]:0.83).")] = "tsv",
 ) -> None:
     """Align two documents sentence by sentence (1:1, 2:1, 1:2, 2:2, 1:0, 0:1 beads)."""
-    from .align import align_files, format_beads, write_atomic
+    from .align import align_files, format_beads
+    from .write import write_atomic
 
     for flag, code in (("--src-lang", src_lang), ("--tgt-lang", tgt_lang)):
         if code not in LANGUAGES:

@@ -25,6 +25,11 @@ Measured facts the code relies on (ctranslate2 4.8.5, checked in tests/test_ct2.
 * ct2 drops ``</s>`` from hypotheses unless ``return_end_token=True`` (used here, then
   stripped, so ``n_tokens`` knows whether the model ended the sentence itself).
 
+Tokenizer: :mod:`workflow.subwords` reproduces transformers' Marian and NLLB tokenizers
+without importing transformers (which imports torch: 2-4 s and ~200 MB); other tokenizers
+(M2M-100, anything it does not reproduce exactly) go through transformers' AutoTokenizer.
+Only a missing conversion imports transformers and torch (once per model).
+
 Threads: ``inter_threads`` batches run in parallel, each on ``intra_threads`` cores. On
 the 2-core development machine ``inter=2, intra=1`` was the fastest layout for batched
 greedy and beam decoding (see bench/README.md); the default for ``0`` is therefore as
@@ -48,6 +53,7 @@ from pathlib import Path
 from .config import Config, Decoding
 from .errors import ConfigError, WorkflowError
 from .models import ResolvedModel
+from .subwords import Subwords, load_subwords
 from .translate import Engine, Translation, register_engine
 
 VALID_MARKER = ".workflow-valid"
@@ -201,17 +207,13 @@ class CT2Engine(Engine):
             import ctranslate2
         except ImportError as e:  # pragma: no cover
             raise ConfigError(f"engine 'ctranslate2' is not installed ({e})", hint="pip install ctranslate2") from None
-        from transformers import AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
         model.weights(allow_pickle=config.allow_pickle)  # refuses pickle checkpoints unless allowed
         settings = config.ctranslate2
         self.device = ct2_device(decoding.device)
         self.compute_type = resolve_compute_type(settings.compute_type, self.device)
         self.inter_threads, self.intra_threads = thread_layout(settings.inter_threads, settings.intra_threads, self.device)
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(model.folder), **self.family.tokenizer_kwargs())
+        try:  # torch-free when workflow.subwords reproduces the tokenizer, else transformers'
+            self.tokenizer: Subwords = load_subwords(model.folder, self.family.name, **self.family.tokenizer_kwargs())
         except (OSError, ValueError) as e:
             raise WorkflowError(f"{model.folder}: cannot load tokenizer ({str(e).splitlines()[0][:300]})") from None
         self.folder = ensure_converted(model, config.resolve(settings.cache_dir), self.compute_type)
@@ -230,7 +232,7 @@ class CT2Engine(Engine):
         eos_id = gen.get("eos_token_id", cfg.get("eos_token_id"))
         forced = gen.get("forced_eos_token_id", cfg.get("forced_eos_token_id"))
         self.forced_eos = forced is not None and forced == eos_id
-        self.eos_token = self.tokenizer.convert_ids_to_tokens(eos_id) if isinstance(eos_id, int) else "</s>"
+        self.eos_token = self.tokenizer.ids_to_tokens([eos_id])[0] if isinstance(eos_id, int) else "</s>"
 
     @classmethod
     def cache_settings(cls, config: Config) -> dict:
@@ -259,15 +261,14 @@ class CT2Engine(Engine):
             memo.clear()
         missing = list(dict.fromkeys(t for t in texts if t not in memo))
         if missing:
-            enc = self.tokenizer([self._source_text(t, target) for t in missing], add_special_tokens=True)
-            memo.update(zip(missing, enc["input_ids"]))
+            memo.update(zip(missing, self.tokenizer.encode([self._source_text(t, target) for t in missing])))
         return [memo[t] for t in texts]
 
     def count_tokens(self, texts, target):
         return [len(ids) for ids in self._ids(texts, target)]
 
     def max_source_tokens(self) -> int:
-        limits = [self.family.config.get("max_position_embeddings"), getattr(self.tokenizer, "model_max_length", None)]
+        limits = [self.family.config.get("max_position_embeddings"), self.tokenizer.model_max_length]
         ok = [int(x) for x in limits if x and x < 10**7]
         return min(ok) if ok else 512
 
@@ -295,7 +296,7 @@ class CT2Engine(Engine):
 
     # --- decoding
     def _source_tokens(self, texts: Sequence[str], target: str) -> list[list[str]]:
-        return [self.tokenizer.convert_ids_to_tokens(ids) for ids in self._ids(texts, target)]
+        return [self.tokenizer.ids_to_tokens(ids) for ids in self._ids(texts, target)]
 
     def _options(self, sources: list[list[str]]) -> dict:
         src_len = max(len(s) for s in sources)
@@ -329,8 +330,7 @@ class CT2Engine(Engine):
             n = len(tokens) - n_prefix
             if not ended and self.forced_eos:
                 n += 1  # transformers forces </s> here with log-probability 0
-            ids = self.tokenizer.convert_tokens_to_ids(body)
-            text = self.tokenizer.decode(ids, skip_special_tokens=True).strip()
+            text = self.tokenizer.decode(self.tokenizer.tokens_to_ids(body)).strip()
             out.append(Translation(text, (total / n) if n > 0 else None, max(n, 0)))
         return out
 

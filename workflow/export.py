@@ -35,11 +35,6 @@ def three_way_rows(rows, targets):
     return {doc: [(sid, docs[doc][sid]) for sid in order[doc]] for doc in order}
 
 
-def _shown(row) -> str:
-    """The text a reviewer sees: the approved fix when there is one, else the MT."""
-    return (row.approved if row.approved is not None else row.mt) or ""
-
-
 def document_tsv(segs, targets) -> str:
     header = ["id", "status", "en", *targets]
     for t in targets:
@@ -48,7 +43,7 @@ def document_tsv(segs, targets) -> str:
     for sid, per_target in segs:
         first = next(iter(per_target.values()))
         status = f"skipped: {first.skip_reason}" if first.status == STATUS_SKIPPED else first.status
-        line = [sid, status, first.en] + [_shown(per_target[t]) for t in targets]
+        line = [sid, status, first.en] + [per_target[t].shown or "" for t in targets]
         for t in targets:
             r = per_target[t]
             skipped = r.status == STATUS_SKIPPED

@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import BoilerplateRule, Ingest
+from .config import Ingest
 from .errors import InputError
 
 LEGACY_ENCODINGS = ("cp1251", "koi8_r", "koi8-r", "windows-1251", "mac_cyrillic", "cp866", "iso8859_5")

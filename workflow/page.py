@@ -24,7 +24,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 
-from .xliff import is_flagged, shown
+from .xliff import is_flagged
 
 
 def esc(text) -> str:

@@ -15,16 +15,14 @@ breaks inside cells become spaces.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .checks import CheckInput, SegmentScore, run_checks
 from .errors import InputError
+from .write import tsv, tsv_cell, write_atomic
 
 COLUMNS = ("segment", "weak_score", "flagged", "flags", "spans", "source", "mt")
-FORMULA_START = ("=", "+", "-", "@")
 
 
 def read_lines(path: str | Path) -> list[str]:
@@ -52,12 +50,7 @@ def read_lines(path: str | Path) -> list[str]:
     return lines
 
 
-def safe_cell(value: object) -> str:
-    """A TSV cell: no tabs/newlines; formula-looking text neutralised with a leading quote."""
-    s = str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
-    if s.startswith(FORMULA_START):
-        s = "'" + s
-    return s
+safe_cell = tsv_cell  # formula-looking text gets a leading quote; tabs and newlines are escaped
 
 
 def format_spans(score: SegmentScore) -> str:
@@ -111,19 +104,7 @@ def write_tsv(result: QEResult, out: str | Path, *, order: str = "input") -> Pat
     rows = list(zip(result.scores, result.sources, result.mts))
     if order == "weak":
         rows.sort(key=lambda r: (-r[0].weak_score, int(r[0].seg_id)))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write("\t".join(COLUMNS) + "\n")
-            for sc, s, m in rows:
-                cells = [sc.seg_id, f"{sc.weak_score:.3f}", int(sc.flagged), ",".join(sc.flags), format_spans(sc), s, m]
-                f.write("\t".join(safe_cell(c) for c in cells) + "\n")
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    body = [[sc.seg_id, f"{sc.weak_score:.3f}", str(int(sc.flagged)), ",".join(sc.flags), format_spans(sc), s, m]
+            for sc, s, m in rows]
+    write_atomic(out, tsv(COLUMNS, body))
     return out

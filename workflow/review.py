@@ -46,7 +46,7 @@ from .segment import Segment, text_hash
 from .store import Store
 from .table import STATUS_SKIPPED, Row
 from .write import safe_child, tsv_uncell, write_atomic
-from .xliff import XliffError, read_xliff, shown, xml_safe, xliff12, xliff21
+from .xliff import XliffError, read_xliff, xml_safe, xliff12, xliff21
 
 STATUS_REVIEWED = "reviewed"
 TSV_APPROVE = {"approved", "approve"}
@@ -438,4 +438,4 @@ def write_review_outputs(result, config: Config, rows: list[Row] | None = None) 
 
 
 __all__ = ["apply_review", "write_review_outputs", "import_files", "ImportRejected", "Problem", "edit_effort",
-           "STATUS_REVIEWED", "shown"]
+           "STATUS_REVIEWED"]

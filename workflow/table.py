@@ -52,6 +52,11 @@ class Row:
     fuzzy_score: float | None = None  # similarity (0..1) of that earlier English text to this one
     reference: str | None = None  # aligned sentence(s) of a reference file (corpus/<doc>.<lang>.txt)
 
+    @property
+    def shown(self) -> str | None:
+        """The target text a reviewer sees: the approved fix if any, else the MT."""
+        return self.approved if self.approved is not None else self.mt
+
     @staticmethod
     def skipped(seg: Segment, target: str, model: ResolvedModel, engine: str) -> "Row":
         return Row(seg.doc_id, seg.seg_id, seg.para, seg.sent, seg.line, seg.hash, seg.text, target, STATUS_SKIPPED,

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from lxml import etree
 
 from . import __version__
-from .xliff import XML_NS, shown, xml_safe
+from .xliff import XML_NS, xml_safe
 
 DOCTYPE = '<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
 
@@ -65,7 +65,7 @@ def tmx(segments: Iterable[tuple[str, dict]], targets: Iterable[str], *, note: s
         _el(tuv, "seg", first.en)
         for t in targets:
             r = per_target.get(t)
-            text = shown(r) if r is not None else None
+            text = r.shown if r is not None else None
             if r is None or text is None:
                 continue
             tuv = _tuv(tu, t)

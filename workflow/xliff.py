@@ -41,11 +41,6 @@ def xml_safe(text: str | None) -> str:
     return _ILLEGAL.sub("\ufffd", text or "")
 
 
-def shown(row) -> str | None:
-    """The target text a reviewer sees: the approved fix if any, else the MT."""
-    return row.approved if getattr(row, "approved", None) is not None else row.mt
-
-
 def is_flagged(row) -> bool:
     """A weak spot a reviewer should look at (``Row.flagged`` from the checks; any flag otherwise)."""
     flagged = getattr(row, "flagged", None)
@@ -113,7 +108,7 @@ def xliff21(doc_id: str, target: str, rows) -> bytes:
         seg = _sub(unit, f"{{{XLIFF2_NS}}}segment", state="initial" if r.status == "skipped" else _state21(r))
         src = _sub(seg, f"{{{XLIFF2_NS}}}source", r.en)
         src.set(f"{{{XML_NS}}}space", "preserve")
-        text = shown(r)
+        text = r.shown
         if r.status != "skipped" and text is not None:
             tgt = _sub(seg, f"{{{XLIFF2_NS}}}target", text)
             tgt.set(f"{{{XML_NS}}}space", "preserve")
@@ -135,7 +130,7 @@ def xliff12(doc_id: str, target: str, rows) -> bytes:
         elif r.approved is not None:
             tu.set("approved", "yes")
         _sub(tu, f"{{{XLIFF12_NS}}}source", r.en)
-        text = shown(r)
+        text = r.shown
         if r.status != "skipped" and text is not None:
             attrs = {"state": _state12(r)}
             if r.approved is None:
