@@ -83,3 +83,20 @@ def project(tmp_path, tiny_marian) -> Path:
     shutil.copytree(CORPUS, corpus)
     write_config(tmp_path, be=tiny_marian, ru=tiny_marian, corpus=corpus)
     return tmp_path
+
+
+def short_lines(words: int = 4) -> list[str]:
+    """The first few words of each corpus line, without repeats: the inputs the trained
+    tiny model (``trained_marian``) learned to copy."""
+    return list(dict.fromkeys(" ".join(line.split()[:words]) for line in corpus_lines()))
+
+
+@pytest.fixture(scope="session")
+def trained_marian(tmp_path_factory) -> Path:
+    """A tiny Marian model briefly trained to copy its input (``short_lines()``): confident,
+    input-dependent next-token choices like a trained model's, for quantisation tests."""
+    from workflow.tinymodels import build_marian, train_copy
+
+    folder = tmp_path_factory.mktemp("models") / "tiny-marian-copy"
+    build_marian(folder, corpus_lines(), cyrillic_lines(), init_std=0.05)
+    return train_copy(folder, short_lines())

@@ -45,10 +45,13 @@ def build_marian(
     ffn: int = 128,
     vocab_size: int = 600,
     vocab_size_total: int | None = None,
+    init_std: float = 0.2,
     seed: int = 0,
 ) -> Path:
     """A Marian model; ``targets`` empty gives a single-pair model (like opus-mt-en-ru).
-    ``vocab_size_total`` pads the vocabulary to a real model's size (benchmarks)."""
+    ``vocab_size_total`` pads the vocabulary to a real model's size (benchmarks).
+    ``init_std`` 0.2 makes random outputs depend on the input; a model that is going to
+    be trained (``train_copy``) learns far faster from a smaller one (0.05)."""
     import sentencepiece as spm
     import torch
     from transformers import GenerationConfig, MarianConfig, MarianMTModel, MarianTokenizer
@@ -80,7 +83,7 @@ def build_marian(
         encoder_ffn_dim=ffn, decoder_ffn_dim=ffn, max_position_embeddings=512,
         pad_token_id=pad, decoder_start_token_id=pad, eos_token_id=0, forced_eos_token_id=0,
         share_encoder_decoder_embeddings=True, scale_embedding=True, tie_word_embeddings=True,
-        init_std=0.2,  # large enough that random outputs depend on the input
+        init_std=init_std,  # 0.2: large enough that random outputs depend on the input
     )
     torch.manual_seed(seed)
     model = MarianMTModel(config).eval()
@@ -89,6 +92,65 @@ def build_marian(
         bad_words_ids=[[pad]], decoder_start_token_id=pad, eos_token_id=0, forced_eos_token_id=0,
         pad_token_id=pad, max_length=512, num_beams=1,
     ).save_pretrained(str(folder))
+    return folder
+
+
+def train_copy(
+    folder: Path,
+    texts: Sequence[str],
+    *,
+    steps: int = 300,
+    lr: float = 3e-3,
+    batch_size: int = 16,
+    max_tokens: int = 32,
+    target: str = "bel",
+    seed: int = 0,
+) -> Path:
+    """Train a tiny Marian model (from ``build_marian``) in place to copy its input: gives
+    the tiny model a confident distribution, like a trained model's, for quantisation tests.
+
+    A random-weight model's next-token distribution is nearly flat, so int8 noise flips
+    its greedy choices; after this training the model copies its source (the vocabulary
+    is shared between source and target, so the labels are the source token ids without
+    the ``>>target<<`` token) and ends with ``</s>``, with a clear margin per token.
+    Sequences are the first ``max_tokens - 1`` tokens of each text plus ``</s>``: inputs
+    of up to that length are copied. Deterministic for a seed; about 300 Adam steps of
+    16 sequences, a few seconds on 2 cores (measured numbers: bench/README.md).
+    """
+    import torch
+    from transformers import MarianMTModel, MarianTokenizer
+
+    tok = MarianTokenizer.from_pretrained(str(folder))
+    model = MarianMTModel.from_pretrained(str(folder))
+    pad, eos = model.config.pad_token_id, model.config.eos_token_id
+    lang = tok.convert_tokens_to_ids(f">>{target}<<") if f">>{target}<<" in tok.get_vocab() else None
+    prefix = f">>{target}<< " if lang is not None else ""
+    seqs = []
+    for text in texts:
+        ids = [i for i in tok(prefix + text).input_ids if i not in (lang, eos)][: max_tokens - 1]
+        if ids:
+            seqs.append(ids + [eos])
+    threads = torch.get_num_threads()
+    torch.set_num_threads(min(2, threads))
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    try:
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        model.train()
+        for _ in range(steps):
+            batch = [seqs[k] for k in torch.randint(len(seqs), (batch_size,), generator=gen).tolist()]
+            src = [([lang] if lang is not None else []) + s for s in batch]
+            width, out_width = max(map(len, src)), max(map(len, batch))
+            input_ids = torch.tensor([s + [pad] * (width - len(s)) for s in src])
+            labels = torch.tensor([s + [-100] * (out_width - len(s)) for s in batch])
+            loss = model(input_ids=input_ids, attention_mask=(input_ids != pad).long(), labels=labels).loss
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    finally:
+        torch.set_num_threads(threads)
+    model.eval()
+    model.save_pretrained(str(folder), safe_serialization=True)
     return folder
 
 
