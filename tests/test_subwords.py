@@ -115,22 +115,37 @@ def test_ct2_engine_does_not_import_torch(tiny_marian, tiny_nllb, tmp_path):
     cache = tmp_path / "ct2"
     for folder in (tiny_marian, tiny_nllb):  # conversion needs transformers and torch: done here, once
         ensure_converted(resolve(ModelRef(str(folder))), cache, "int8")
+    sentences = ["Hello world.", "The cat sat on the mat.", "Viasna documented 1,200 cases in Minsk."]
+    cases = [(str(tiny_marian), "be"), (str(tiny_marian), "ru"), (str(tiny_nllb), "be")]
     out = _run_fresh(f"""
-        import sys
+        import json, sys
+        CASES, SENTENCES = {cases!r}, {sentences!r}
         from workflow.config import CT2, Config, Decoding, ModelRef
         from workflow.ct2 import CT2Engine
         from workflow.models import resolve
         cfg = Config(engine="ctranslate2", decoding=Decoding(beam_size=1, max_length_ratio=0.3, device="cpu"),
                      ctranslate2=CT2(compute_type="int8", cache_dir={str(cache)!r}))
-        kinds = []
-        for folder, target in (({str(tiny_marian)!r}, "be"), ({str(tiny_marian)!r}, "ru"), ({str(tiny_nllb)!r}, "be")):
+        kinds, texts = [], []
+        for folder, target in CASES:
             engine = CT2Engine(resolve(ModelRef(folder)), cfg.decoding, cfg)
-            out = engine.translate(["Hello world.", "The cat sat on the mat."], target)
-            assert len(out) == 2 and all(t.text for t in out)
+            texts.append([t.text for t in engine.translate(SENTENCES, target)])
             kinds.append(type(engine.tokenizer).__name__)
-        print(kinds, "torch" in sys.modules, "transformers" in sys.modules)
+        print(json.dumps([kinds, texts, "torch" in sys.modules, "transformers" in sys.modules]))
     """)
-    assert out == "['MarianSubwords', 'MarianSubwords', 'NllbSubwords'] False False"
+    kinds, texts, torch_loaded, transformers_loaded = json.loads(out)
+    assert kinds == ["MarianSubwords", "MarianSubwords", "NllbSubwords"]
+    assert (torch_loaded, transformers_loaded) == (False, False)
+    # the torch-free path translates exactly like the same engine on transformers' tokenizer
+    from workflow.config import CT2, Config, Decoding
+    from workflow.ct2 import CT2Engine
+
+    cfg = Config(engine="ctranslate2", decoding=Decoding(beam_size=1, max_length_ratio=0.3, device="cpu"),
+                 ctranslate2=CT2(compute_type="int8", cache_dir=str(cache)))
+    for (folder, target), got in zip(cases, texts):
+        engine = CT2Engine(resolve(ModelRef(folder)), cfg.decoding, cfg)
+        engine.tokenizer = TransformersSubwords(Path(folder), **engine.family.tokenizer_kwargs())
+        engine._memo.clear()
+        assert [t.text for t in engine.translate(sentences, target)] == got, (folder, target)
 
 
 def test_workflow_run_does_not_import_torch(tiny_marian, tiny_marian_single, tmp_path):
