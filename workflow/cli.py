@@ -151,30 +151,20 @@ def models(config: ConfigOpt = None) -> None:
     _console().print(table)
 
 
-def _register_optional_commands() -> None:
-    """Commands whose modules may grow separately (align, qe, score, review)."""
-    try:
-        from .cli_align import align_command
+def _register_subcommands() -> None:
+    """Commands that live in their own modules (imported here, not at import time of cli)."""
+    from .cli_align import align_command
+    from .cli_qe import qe_command
+    from .cli_review import review_app
 
+    if "align" not in {c.name for c in app.registered_commands}:
         app.command("align", help="Align a document with its translation (sentence level, N:M).")(align_command)
-    except ImportError:
-        pass
-    try:
-        from .cli_review import review_app
-
-        app.add_typer(review_app, name="review", help="Bring reviewers' fixes back in (workflow review import FILE...).")
-    except ImportError:
-        pass
-    try:
-        from .cli_qe import qe_command
-
         app.command("qe", help="Score any MT output without references (one segment per line).")(qe_command)
-    except ImportError:
-        pass
+        app.add_typer(review_app, name="review", help="Bring reviewers' fixes back in (workflow review import FILE...).")
 
 
 def main(argv: list[str] | None = None) -> None:
-    _register_optional_commands()
+    _register_subcommands()
     try:
         code = app(args=argv, standalone_mode=False)
         if code == 130:  # typer turns Ctrl-C into exit code 130
