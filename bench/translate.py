@@ -157,9 +157,9 @@ def worker(args) -> dict:
         loads = []
 
         class TimedPool(EnginePool):
-            def get(self, model):
+            def get(self, model, decoding=None):
                 t = time.perf_counter()
-                engine = super().get(model)
+                engine = super().get(model, decoding)
                 loads.append(time.perf_counter() - t)
                 return engine
 

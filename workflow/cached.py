@@ -8,10 +8,11 @@ store before the next begins: a killed run loses at most one chunk.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .config import Config
+from .config import Config, Decoding
 from .models import ResolvedModel
 from .progress import Reporter
 from .store import CacheKey, Store
@@ -22,15 +23,22 @@ from .translate import Engine, Translation, engine_class, load_engine
 class EnginePool:
     config: Config
     reporter: Reporter = field(default_factory=Reporter)
-    engines: dict[str, Engine] = field(default_factory=dict)
+    engines: dict[tuple[str, Decoding], Engine] = field(default_factory=dict)
     loads: int = 0  # how many models were loaded (tests: 0 on a cached rerun)
 
-    def get(self, model: ResolvedModel) -> Engine:
-        if model.key not in self.engines:
-            with self.reporter.spinner(f"Loading model {model.ref.id} ({self.config.engine})"):
-                self.engines[model.key] = load_engine(model, self.config)
+    def config_for(self, decoding: Decoding | None) -> Config:
+        return self.config if decoding is None else dataclasses.replace(self.config, decoding=decoding)
+
+    def get(self, model: ResolvedModel, decoding: Decoding | None = None) -> Engine:
+        """The engine of ``model`` with the pool's decoding settings (or ``decoding``: the
+        round-trip check back-translates greedily), loaded once."""
+        config = self.config_for(decoding)
+        key = (model.key, config.decoding)
+        if key not in self.engines:
+            with self.reporter.spinner(f"Loading model {model.ref.id} ({config.engine})"):
+                self.engines[key] = load_engine(model, config)
             self.loads += 1
-        return self.engines[model.key]
+        return self.engines[key]
 
 
 def cache_key(model: ResolvedModel, config: Config, target: str) -> CacheKey:
@@ -52,14 +60,18 @@ def translate_cached(
     pool: EnginePool,
     reporter: Reporter | None = None,
     label: str | None = None,
+    decoding: Decoding | None = None,
 ) -> CachedResult:
+    """Translations of ``texts`` from the store, translating (and storing) only what is
+    missing. ``decoding`` overrides the configured decoding settings (part of the key)."""
     reporter = reporter or pool.reporter
-    key = cache_key(model, pool.config, target)
+    config = pool.config_for(decoding)
+    key = cache_key(model, config, target)
     found = store.get_translations(key, [t for t in texts if t.strip()])
     missing = list(dict.fromkeys(t for t in texts if t.strip() and t not in found))
     if missing:
-        engine = pool.get(model)
-        chunk = pool.config.decoding.chunk
+        engine = pool.get(model, decoding)
+        chunk = config.decoding.chunk
         with reporter.bar(label or f"Translating EN->{target.upper()}", len(missing)) as bar:
             for start in range(0, len(missing), chunk):
                 part = missing[start : start + chunk]

@@ -6,6 +6,7 @@ before any work starts, so a missing model ends the run in seconds with nothing 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,13 +158,15 @@ def backtranslators(config: Config, store: Store, pool: EnginePool, reporter: Re
     """target -> translate(texts, "en") with the configured reverse model (round-trip check)."""
     base = config.path.parent if config.path else Path.cwd()
     out = {}
+    decoding = dataclasses.replace(config.decoding, beam_size=config.checks.roundtrip_beam_size)
     for target, ref in config.checks.reverse_models.items():
         if target not in config.targets:
             continue
         reverse = resolve(ref, base=base, offline=config.offline)
 
         def translate(texts, lang, reverse=reverse, target=target):
-            res = translate_cached(texts, lang, reverse, store, pool, reporter, label=f"Back-translating {target.upper()}->EN")
+            res = translate_cached(texts, lang, reverse, store, pool, reporter, label=f"Back-translating {target.upper()}->EN",
+                                   decoding=decoding)
             return [t.text for t in res.translations]
 
         out[target] = translate
@@ -188,8 +191,6 @@ def check_models(config: Config) -> list[tuple[str, str, str]]:
 def rescore(config: Config, reporter: Reporter | None = None) -> RunResult:
     """``workflow score``: re-run the checks on the translations in ``aligned/`` (after a
     config, glossary or threshold change) without translating anything."""
-    import dataclasses
-
     import polars as pl
 
     from .table import STATUS_SKIPPED
