@@ -154,12 +154,14 @@ def models(config: ConfigOpt = None) -> None:
 def _register_subcommands() -> None:
     """Commands that live in their own modules (imported here, not at import time of cli)."""
     from .cli_align import align_command
+    from .cli_compare import compare_command
     from .cli_qe import qe_command
     from .cli_review import review_app
 
     if "align" not in {c.name for c in app.registered_commands}:
         app.command("align", help="Align a document with its translation (sentence level, N:M).")(align_command)
         app.command("qe", help="Score any MT output without references (one segment per line).")(qe_command)
+        app.command("compare", help="Compare systems or runs on the same segments: BLEU, chrF++, TER, paired significance.")(compare_command)
         app.add_typer(review_app, name="review", help="Bring reviewers' fixes back in (workflow review import FILE...).")
 
 
