@@ -187,10 +187,21 @@ def check_models(config: Config) -> list[tuple[str, str, str]]:
     return out
 
 
+def _corpus_references(config: Config, reporter: Reporter) -> dict:
+    """doc_id -> {lang: reference file} of the corpus as it is now (none if it is gone)."""
+    try:
+        docs, _ = load_corpus(config, reporter)
+    except InputError:
+        return {}
+    return {d.doc_id: d.references for d in docs if d.references}
+
+
 @locked
 def rescore(config: Config, reporter: Reporter | None = None) -> RunResult:
     """``workflow score``: re-run the checks on the translations in ``aligned/`` (after a
-    config, glossary or threshold change) without translating anything."""
+    config, glossary or threshold change), take in reviewers' fixes imported since, and
+    re-read the reference files of ``corpus/`` (new, changed or removed ones), without
+    translating anything."""
     import polars as pl
 
     from .table import STATUS_SKIPPED
@@ -214,8 +225,13 @@ def rescore(config: Config, reporter: Reporter | None = None) -> RunResult:
             for r, v in zip(todo, verdicts):
                 r.length_ratio, r.weak_score, r.flagged, r.spans = v.length_ratio, v.weak_score, v.flagged, list(v.spans)
                 r.flags = list(v.flags) + (["split_long_source"] if r.split else [])
+        rows = apply_review(rows, store)
     finally:
         store.close()
+    refs = _corpus_references(config, reporter)
+    for r in rows:
+        r.reference = None  # what the corpus holds now
+    attach_references(rows, refs)
     segs = {r.seg_id for r in rows}
     result = RunResult([], [], rows, [], out_dir, models_loaded=pool.loads)
     result.segments = list(segs)  # counts only
