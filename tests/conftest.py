@@ -1,7 +1,7 @@
 """Shared fixtures: tiny local models (built once per test session) and project folders.
 
 The models have the interfaces of the real ones (multi-target Marian with >>bel<< /
->>rus<<, NLLB-style codes) and random weights; see workflow/tinymodels.py.
+>>rus<<, NLLB-style codes, M2M-100 with __be__ / __ru__) and random weights; see workflow/tinymodels.py.
 """
 
 from __future__ import annotations
@@ -50,6 +50,14 @@ def tiny_nllb(tmp_path_factory) -> Path:
     from workflow.tinymodels import build_nllb
 
     return build_nllb(tmp_path_factory.mktemp("models") / "tiny-nllb", corpus_lines() + cyrillic_lines())
+
+
+@pytest.fixture(scope="session")
+def tiny_m2m100(tmp_path_factory) -> Path:
+    """An M2M-100 model like facebook/m2m100_418M (``__be__`` / ``__ru__`` language tokens)."""
+    from workflow.tinymodels import build_m2m100
+
+    return build_m2m100(tmp_path_factory.mktemp("models") / "tiny-m2m100", corpus_lines() + cyrillic_lines())
 
 
 _CT2_CACHE: list[Path] = []  # one conversion cache for the whole test session

@@ -100,6 +100,23 @@ class M2M100Family(ModelFamily):
     def target_prefix(self, target):
         return f"__{target}__"
 
+    @functools.cached_property
+    def language_tokens(self) -> set[str]:
+        """The ``__xx__`` tokens the tokenizer files list as special tokens (hub folders list
+        them in special_tokens_map.json); empty when none are listed. They are not in
+        vocab.json: M2M100Tokenizer numbers them after it."""
+        sources = [self.tokenizer_config]
+        if (self.folder / "special_tokens_map.json").exists():
+            sources.append(_read_json(self.folder / "special_tokens_map.json"))
+        listed = [t.get("content") if isinstance(t, dict) else t
+                  for src in sources for key in ("additional_special_tokens", "extra_special_tokens")
+                  if isinstance(src.get(key), list) for t in src[key]]
+        return {t for t in listed if isinstance(t, str) and re.fullmatch(r"__[a-z]{2,3}__", t)}
+
+    def supports(self, target):
+        # a target missing from the list would be forced as <unk>, silently
+        return not self.language_tokens or self.target_prefix(target) in self.language_tokens
+
 
 @register("marian")
 class MarianFamily(ModelFamily):

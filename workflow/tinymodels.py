@@ -3,7 +3,8 @@
 No model can be downloaded on the project's machines, so tests and benchmarks build
 their own: a multi-target Marian model like ``opus-mt-tc-big-en-zle`` (``>>bel<<`` /
 ``>>rus<<`` tokens, separate source/target sentencepiece models, shared embeddings) and
-an NLLB-style M2M-100 model with FLORES-200 language codes. They are saved to a folder
+an NLLB-style M2M-100 model with FLORES-200 language codes, and an M2M-100 model like
+``facebook/m2m100_418M`` (``__be__`` / ``__ru__`` tokens). They are saved to a folder
 and loaded back through the same code path as real models. Their output is random text:
 they prove interfaces, batching, caching and engine parity, not translation quality.
 The recipes follow the measured notes in ``../shared/notes/toolchain.md``.
@@ -12,6 +13,7 @@ The recipes follow the measured notes in ``../shared/notes/toolchain.md``.
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,7 +32,17 @@ def _train_spm(texts: Sequence[str], prefix: Path, vocab_size: int, model_type: 
         character_coverage=1.0, hard_vocab_limit=False, minloglevel=2, **special,
     )
     Path(corpus).unlink()
-    return prefix.parent / (prefix.name + ".model")
+    model_file = prefix.parent / (prefix.name + ".model")
+    # the trainer records its temporary input and output paths: drop them, so that the
+    # same texts give the same bytes (and the same model fingerprint) on every build
+    from sentencepiece import sentencepiece_model_pb2
+
+    proto = sentencepiece_model_pb2.ModelProto()
+    proto.ParseFromString(model_file.read_bytes())
+    proto.trainer_spec.ClearField("input")
+    proto.trainer_spec.ClearField("model_prefix")
+    model_file.write_bytes(proto.SerializeToString())
+    return model_file
 
 
 def build_marian(
@@ -189,5 +201,80 @@ def build_nllb(
     GenerationConfig(
         decoder_start_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
         bos_token_id=tok.bos_token_id, max_length=512, num_beams=1,
+    ).save_pretrained(str(folder))
+    return folder
+
+
+M2M100_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>")  # the fairseq dictionary's ids 0-3
+
+
+def build_m2m100(
+    folder: Path,
+    texts: Sequence[str],
+    *,
+    d_model: int = 64,
+    layers: int = 2,
+    heads: int = 4,
+    ffn: int = 128,
+    vocab_size: int = 800,
+    seed: int = 0,
+) -> Path:
+    """An M2M-100 model laid out like ``facebook/m2m100_418M``.
+
+    Tokenizer files as on the hub: ``sentencepiece.bpe.model`` (a BPE model trained on
+    ``texts``), ``vocab.json`` (the fairseq dictionary: ``<s> <pad> </s> <unk>`` = 0-3, then
+    the pieces), ``tokenizer_config.json`` (``M2M100Tokenizer``, ``language_codes`` m2m100,
+    8 made-up words) and ``special_tokens_map.json`` listing the 100 language tokens
+    (``__en__``, ``__be__``, ``__ru__``, ...) as additional special tokens. The tokenizer
+    gives them the ids after the dictionary, in its own order (on the hub 128,004 + i), and
+    the model's vocabulary ends with the 8 made-up words (128,004 + 100 + 8 = 128,112).
+    Inputs are ``__en__ ... </s>``; ``decoder_start_token_id`` is ``</s>`` and the target
+    language is forced as the first generated token. The generation config is the hub's
+    (beam 5, max_length 200): callers must pass their own settings. Deterministic for a seed.
+
+    The tokenizer files are written here, not by ``M2M100Tokenizer.save_pretrained``: with
+    transformers 5 a tokenizer constructed in Python lists no language tokens as special
+    (its own loop that should add them never does), so ``decode(skip_special_tokens=True)``
+    keeps ``__be__`` in the text; listing only some of them gives them ids that differ from
+    ``get_lang_id``. Listed all, in the tokenizer's order, as on the hub, both agree.
+    """
+    import sentencepiece as spm
+    import torch
+    from transformers import GenerationConfig, M2M100Config, M2M100ForConditionalGeneration
+    from transformers.models.m2m_100.tokenization_m2m_100 import FAIRSEQ_LANGUAGE_CODES
+
+    folder.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp())
+    model_file = _train_spm(texts, work / "spm_bpe", vocab_size, model_type="bpe")
+    sp = spm.SentencePieceProcessor(model_file=str(model_file))
+    vocab = {t: i for i, t in enumerate(M2M100_SPECIALS)}
+    for i in range(sp.get_piece_size()):
+        if not (sp.is_control(i) or sp.is_unknown(i)):
+            vocab.setdefault(sp.id_to_piece(i), len(vocab))
+    model_file.replace(folder / "sentencepiece.bpe.model")
+    shutil.rmtree(work, ignore_errors=True)
+    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False, indent=2), encoding="utf-8")
+    lang_tokens = [f"__{code}__" for code in FAIRSEQ_LANGUAGE_CODES["m2m100"]]
+    named = dict(bos_token="<s>", eos_token="</s>", sep_token="</s>", unk_token="<unk>", pad_token="<pad>")
+    (folder / "tokenizer_config.json").write_text(json.dumps(
+        dict(src_lang=None, tgt_lang=None, **named, language_codes="m2m100", num_madeup_words=8,
+             model_max_length=1024, tokenizer_class="M2M100Tokenizer"), indent=2), encoding="utf-8")
+    (folder / "special_tokens_map.json").write_text(json.dumps(
+        dict(**named, additional_special_tokens=lang_tokens), indent=2), encoding="utf-8")
+
+    bos, pad, eos = (vocab[t] for t in M2M100_SPECIALS[:3])
+    config = M2M100Config(
+        vocab_size=len(vocab) + len(lang_tokens) + 8, d_model=d_model, encoder_layers=layers, decoder_layers=layers,
+        encoder_attention_heads=heads, decoder_attention_heads=heads,
+        encoder_ffn_dim=ffn, decoder_ffn_dim=ffn, max_position_embeddings=1024,
+        pad_token_id=pad, bos_token_id=bos, eos_token_id=eos, decoder_start_token_id=eos,
+        scale_embedding=True, init_std=0.2,  # 0.2: large enough that random outputs depend on the input
+    )
+    torch.manual_seed(seed)
+    model = M2M100ForConditionalGeneration(config).eval()
+    model.save_pretrained(str(folder), safe_serialization=True)
+    GenerationConfig(
+        bos_token_id=bos, decoder_start_token_id=eos, eos_token_id=eos, pad_token_id=pad,
+        early_stopping=True, max_length=200, num_beams=5,
     ).save_pretrained(str(folder))
     return folder
