@@ -236,13 +236,17 @@ def resolve(ref: ModelRef, *, base: Path | None = None, offline: bool = False, d
 def _resolve_hub(ref: ModelRef, *, offline: bool, download: bool) -> ResolvedModel:
     from huggingface_hub import snapshot_download
 
-    try:
-        folder = snapshot_download(ref.id, revision=ref.revision, local_files_only=True, allow_patterns=DOWNLOAD_PATTERNS + PICKLE_PATTERNS)
+    # the cached revision: the one asked for, else main, else a safetensors conversion pull
+    # request (refs/pr/N) that _download took because main holds only a pickle checkpoint
+    for revision in [ref.revision] if ref.revision else [None, *_cached_pr_refs(ref.id)]:
+        try:
+            folder = snapshot_download(ref.id, revision=revision, local_files_only=True,
+                                       allow_patterns=DOWNLOAD_PATTERNS + PICKLE_PATTERNS)
+        except Exception:  # noqa: BLE001 - any cache miss means "not cached"
+            continue
         folder_path = Path(folder)
         if (folder_path / "config.json").exists() and any((folder_path / w).exists() for w in WEIGHT_FILES):
             return ResolvedModel(ref, folder_path, folder_path.name, local=False)
-    except Exception:  # noqa: BLE001 - any cache miss means "not cached"
-        pass
     if not download:
         raise _missing(ref.id, "it is not in the local Hugging Face cache (yet)")
     if offline:
@@ -250,6 +254,20 @@ def _resolve_hub(ref: ModelRef, *, offline: bool, download: bool) -> ResolvedMod
     if not _hub_reachable():
         raise _missing(ref.id, "it is not in the local Hugging Face cache and the Hugging Face Hub cannot be reached from this machine")
     return _download(ref)
+
+
+def _cached_pr_refs(repo_id: str) -> list[str]:
+    """``refs/pr/N`` revisions of ``repo_id`` present in the local Hugging Face cache,
+    newest pull request first."""
+    from huggingface_hub import constants
+
+    # huggingface_hub files revision "refs/pr/3" under <repo>/refs/refs/pr/3
+    refs = Path(constants.HF_HUB_CACHE) / ("models--" + repo_id.replace("/", "--")) / "refs" / "refs" / "pr"
+    try:
+        numbers = sorted((int(p.name) for p in refs.iterdir() if p.is_file() and p.name.isdigit()), reverse=True)
+    except OSError:
+        return []
+    return [f"refs/pr/{n}" for n in numbers]
 
 
 def _hub_reachable(timeout: float = 4.0) -> bool:
