@@ -6,7 +6,7 @@ of ``aligned/segments.parquet``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 from .models import ResolvedModel
 from .score import SegmentVerdict
@@ -86,4 +86,7 @@ def to_frame(rows: list[Row]):
         "reference": pl.Utf8,
     }
     assert [f.name for f in fields(Row)] == list(schema), "Row and its parquet schema must list the same columns"
-    return pl.DataFrame([asdict(r) for r in rows], schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    # column-wise and shallow (dataclasses.asdict deep-copies every span: 4.6 s for 11k rows)
+    return pl.DataFrame({name: [getattr(r, name) for r in rows] for name in schema}, schema=schema)
