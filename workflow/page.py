@@ -183,7 +183,7 @@ def review_page(doc_id: str, segs, targets: Sequence[str], *, spans: Mapping | N
     heads = ['<th data-sort="order"><button type="button">#</button></th>', "<th>English</th>"]
     heads += [f'<th lang="{esc(t)}">{esc(t.upper())}</th>' for t in targets]
     heads += [f'<th data-sort="score-{esc(t)}"><button type="button">weak {esc(t)}</button></th>' for t in targets]
-    heads.append('<th data-sort="score"><button type="button" title="highest weak-spot score of the row">weak</button></th>')
+    heads.append('<th data-sort="score"><button type="button" title="highest weak-spot score of the row">weak max</button></th>')
     cols = '<col class="n"><col>' + "<col>" * len(targets) + '<col class="sc">' * (len(targets) + 1)
     name = title or doc_id
     return f"""<!DOCTYPE html>
