@@ -1,7 +1,4 @@
-"""Typer command body for ``workflow qe`` (the lead registers it in workflow/cli.py)::
-
-    app.command("qe")(qe_command)
-"""
+"""Typer command body for ``workflow qe`` (registered in workflow/cli.py)."""
 
 from __future__ import annotations
 

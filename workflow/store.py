@@ -1,4 +1,4 @@
-"""The embedded store (SQLite): translation cache now; reviewers' approved fixes later.
+"""The embedded store (SQLite): the translation cache; reviewers' fixes live beside it (memory.py).
 
 Every chunk of translations is committed as soon as it is finished, so a run killed at
 any point (Ctrl-C, kill -9) resumes without redoing finished work. SQLite's journal
