@@ -144,10 +144,15 @@ def _md_table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
+NO_REFS_MD = ("No references yet: add reference translations beside a document (`corpus/<doc>.be.txt`, "
+              "`corpus/<doc>.ru.txt`) or approve fixes with `workflow review import`.")
+NO_REFS = NO_REFS_MD.replace("`", "")
+
+
 def _html_table(header: list[str], rows: list[list]) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def write_report(result, config, rows, out: Path) -> list[Path]:
@@ -189,7 +194,7 @@ def write_report(result, config, rows, out: Path) -> list[Path]:
           _md_table(flags_h, flags_rows) if flag_types else "No segment was flagged.", "",
           "## Reference-based scores", ""]
     md += [_md_table(ref_h, ref_rows), "", "sacrebleu signatures:", ""] + [f"- `{s}`" for s in sigs] if ref_rows \
-        else ["No references yet (approve fixes with `workflow review import`)."]
+        else [NO_REFS_MD]
     md += ["", "## Plots", "", "![Distribution of weak-spot scores](report/weak_scores.svg)", "",
            "![Flags by type](report/flags.svg)", ""]
     write_atomic(out / "report.md", "\n".join(md))
@@ -200,11 +205,12 @@ def write_report(result, config, rows, out: Path) -> list[Path]:
 <title>Translation report</title>
 <style>body{{font:14px/1.45 system-ui,sans-serif;margin:1.5em;color:#222}}table{{border-collapse:collapse;margin:.5em 0 1.5em}}
 th,td{{border:1px solid #ccc;padding:.25em .6em;text-align:right}}th{{background:#f3f3f3}}
-td:first-child,td:nth-child(2){{text-align:left}}code{{font-size:.85em}}</style></head><body>
+td:first-child,td:nth-child(2),th:first-child,th:nth-child(2){{text-align:left}}td:first-child{{white-space:nowrap}}
+.wrap{{overflow-x:auto}}code{{font-size:.85em}}</style></head><body>
 <h1>Translation report</h1><p>{_e(intro)}</p>
 <h2>Segments, confidence, review progress</h2>{_html_table(overview_h, overview)}
 <h2>Flags by type</h2>{_html_table(flags_h, flags_rows) if flag_types else "<p>No segment was flagged.</p>"}
-<h2>Reference-based scores</h2>{_html_table(ref_h, ref_rows) + "<ul>" + "".join(f"<li><code>{_e(s)}</code></li>" for s in sigs) + "</ul>" if ref_rows else "<p>No references yet.</p>"}
+<h2>Reference-based scores</h2>{_html_table(ref_h, ref_rows) + "<ul>" + "".join(f"<li><code>{_e(s)}</code></li>" for s in sigs) + "</ul>" if ref_rows else "<p>" + _e(NO_REFS) + "</p>"}
 <h2>Plots</h2><figure>{svg_weak}</figure><figure>{svg_flags}</figure>
 </body></html>
 """
