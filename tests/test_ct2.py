@@ -176,6 +176,36 @@ def test_thread_layout_defaults():
     assert thread_layout(0, 0, "cpu", cores=1) == (1, 1)
     assert thread_layout(0, 0, "cpu", cores=8) == (4, 2)
     assert thread_layout(1, 2, "cpu", cores=2) == (1, 2)
+    assert thread_layout(0, 0, "cuda", cores=8) == (1, 4)  # one batch at a time on a GPU
+
+
+def test_auto_device_and_compute_type_follow_what_ctranslate2_reports(monkeypatch):
+    """The CUDA branch cannot run here (no GPU): drive it through what CTranslate2 reports."""
+    import ctranslate2
+
+    from workflow.ct2 import ct2_device, resolve_compute_type
+
+    # the real CPU build here: no CUDA device, int8 supported
+    assert ct2_device("auto") == "cpu"
+    assert resolve_compute_type("auto", "cpu") == "int8"
+    assert resolve_compute_type("float32", "cpu") == "float32"  # explicit settings are kept
+
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 1)
+    assert ct2_device("auto") == "cuda"
+    assert ct2_device("cpu") == "cpu"
+    supported = {"cuda": {"float32", "float16", "int8_float16", "int8"}}
+    monkeypatch.setattr(ctranslate2, "get_supported_compute_types", lambda device: supported[device])
+    assert resolve_compute_type("auto", "cuda") == "int8_float16"
+    supported["cuda"] = {"float32", "float16"}  # e.g. a GPU without int8 kernels
+    assert resolve_compute_type("auto", "cuda") == "float16"
+    supported["cuda"] = {"float32"}  # an old GPU: no float16
+    assert resolve_compute_type("auto", "cuda") == "float32"
+
+    def no_cuda_build():
+        raise RuntimeError("this CTranslate2 build has no CUDA support")
+
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", no_cuda_build)
+    assert ct2_device("auto") == "cpu"
 
 
 def test_token_batches_and_progress(tiny_marian, ct2_cache):
