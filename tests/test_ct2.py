@@ -224,6 +224,38 @@ def test_token_batches_and_progress(tiny_marian, ct2_cache):
     assert sum(seen) == len(SENTENCES) and len(seen) == len(batches)
 
 
+@pytest.mark.parametrize("engine_cls", [CT2Engine, TransformersEngine])
+def test_chunks_in_flight_give_what_one_call_per_chunk_gives(engine_cls, eos_marian, ct2_cache, tmp_path):
+    """CTranslate2 queues the next chunk while the caller stores this one: same outputs, in
+    order, as translating chunk by chunk; progress counts every sentence once; and the cache
+    fed chunk by chunk holds exactly what one unchunked call gives (length limit fixed: ratio 0)."""
+    engine_name = "ctranslate2" if engine_cls is CT2Engine else "transformers"
+    cfg = make_config(ct2_cache, engine=engine_name, ratio=0.0, batch_tokens=64, batch_size=4)
+    engine = engine_cls(resolve(ModelRef(str(eos_marian))), cfg.decoding, cfg)
+    chunks = [SENTENCES[:5], SENTENCES[5:6], [], SENTENCES[6:]]
+    seen: list[int] = []
+    got = list(engine.translate_chunks(chunks, "be", progress=seen.append))
+    assert len(got) == len(chunks) and [len(g) for g in got] == [len(c) for c in chunks]
+    for chunk, out in zip(chunks, got):
+        if chunk:
+            assert_same(engine.translate(chunk, "be"), out, f"{engine_name} chunk in flight")
+    assert sum(seen) == len(SENTENCES)
+    if engine_cls is CT2Engine:  # the next chunk is queued before this one is collected
+        events: list[str] = []
+        submit, collect = engine._submit, engine._collect
+        engine._submit = lambda texts, target: (events.append("submit"), submit(texts, target))[1]
+        engine._collect = lambda pending: (events.append("collect"), collect(pending))[1]
+        steps = engine.translate_chunks([SENTENCES[:4], SENTENCES[4:8]], "be")
+        next(steps)
+        assert events.index("collect") > len(engine._plan(SENTENCES[:4], "be").batches), events
+        assert "collect" in events and events[-1] == "collect"
+
+    cfg = dataclasses.replace(cfg, decoding=dataclasses.replace(cfg.decoding, chunk=3))
+    with Store(tmp_path / "store.sqlite") as store:
+        cached = translate_cached(SENTENCES, "be", resolve(ModelRef(str(eos_marian))), store, EnginePool(cfg))
+    assert_same(engine.translate(SENTENCES, "be"), cached.translations, f"{engine_name} cached in chunks of 3")
+
+
 def test_both_targets_share_one_model_and_rerun_is_cached(tiny_marian, ct2_cache, tmp_path):
     cfg = make_config(ct2_cache)
     model = resolve(ModelRef(str(tiny_marian)))

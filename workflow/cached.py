@@ -73,9 +73,13 @@ def translate_cached(
         engine = pool.get(model, decoding)
         chunk = config.decoding.chunk
         with reporter.bar(label or f"Translating EN->{target.upper()}", len(missing)) as bar:
-            for start in range(0, len(missing), chunk):
-                part = missing[start : start + chunk]
-                out = engine.translate(part, target, progress=bar.advance)
+            # longest first across all parts (characters as a proxy for tokens), so each part's
+            # batches hold sentences of like length, as if the whole list were sorted at once
+            by_length = sorted(missing, key=len, reverse=True)
+            parts = [by_length[start : start + chunk] for start in range(0, len(by_length), chunk)]
+            # each part is committed as soon as it is done (a killed run resumes from there);
+            # the engine may already be translating the next part meanwhile
+            for part, out in zip(parts, engine.translate_chunks(parts, target, progress=bar.advance)):
                 store.put_translations(key, [(s, t.text, t.logprob, t.n_tokens, t.split) for s, t in zip(part, out)])
         found = store.get_translations(key, [t for t in texts if t.strip()])
     new = set(missing)

@@ -344,6 +344,21 @@ class CT2Engine(Engine):
         for p in pending:
             yield self._collect(p)
 
+    def translate_chunks(self, chunks, target, progress=None):
+        """Like the base class, but the next list's batches are queued before this list's
+        results are collected, so the translators never wait while the caller stores a
+        list (a barrier per list cost 10-15 % of throughput on 2 cores)."""
+        self.check_target(target)
+        pending = None
+        for texts in chunks:
+            plan = self._plan(texts, target)
+            submitted = [self._submit(b, target) for b in plan.batch_texts]
+            if pending is not None:
+                yield self._finish(pending[0], map(self._collect, pending[1]), progress)
+            pending = (plan, submitted)
+        if pending is not None:
+            yield self._finish(pending[0], map(self._collect, pending[1]), progress)
+
 
 def _read_json(path: Path) -> dict:
     try:

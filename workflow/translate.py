@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .config import Config, Decoding
@@ -23,6 +23,16 @@ from .models import ModelFamily, ResolvedModel
 from .registry import Registry
 
 Progress = Callable[[int], None]  # called with the number of sentences just finished
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one list of texts is translated: which piece belongs to which text, in batches."""
+
+    n_texts: int
+    owner: list[int]  # piece -> index of its text
+    batches: list[list[int]]  # piece indices, longest first
+    batch_texts: list[list[str]]
 
 
 @dataclass(frozen=True)
@@ -83,7 +93,20 @@ class Engine(ABC):
 
     def translate(self, texts: Sequence[str], target: str, progress: Progress | None = None) -> list[Translation]:
         """Translate ``texts`` (in order) into ``target``. Empty strings stay empty."""
+        return next(self.translate_chunks([texts], target, progress))
+
+    def translate_chunks(self, chunks: Iterable[Sequence[str]], target: str,
+                         progress: Progress | None = None) -> Iterator[list[Translation]]:
+        """Translate several lists of texts, yielding each list's translations in turn (the
+        caller stores one before the next is finished). An engine that decodes in the
+        background starts on the next list before handing this one back (see ``workflow.ct2``)."""
         self.check_target(target)
+        for texts in chunks:
+            plan = self._plan(texts, target)
+            yield self._finish(plan, self._translate_batches(plan.batch_texts, target), progress)
+
+    def _plan(self, texts: Sequence[str], target: str) -> _Plan:
+        """Split what exceeds the model's limit, sort by length, cut into batches."""
         limit = self.max_source_tokens()
         pieces: list[str] = []
         owner: list[int] = []
@@ -93,20 +116,23 @@ class Engine(ABC):
             owner.extend([i] * len(parts))
         lengths = self.count_tokens(pieces, target) if pieces else []
         order = sorted(range(len(pieces)), key=lambda k: -lengths[k])
-        results: list[Translation | None] = [None] * len(pieces)
         batches = self.batches(order, lengths)
-        outputs = self._translate_batches([[pieces[k] for k in b] for b in batches], target)
-        for batch, out in zip(batches, outputs):
+        return _Plan(len(texts), owner, batches, [[pieces[k] for k in b] for b in batches])
+
+    @staticmethod
+    def _finish(plan: _Plan, outputs: Iterable[list[Translation]], progress: Progress | None) -> list[Translation]:
+        """Put batch outputs back in input order and join the pieces of split sentences."""
+        results: list[Translation | None] = [None] * len(plan.owner)
+        for batch, out in zip(plan.batches, outputs):
             for k, t in zip(batch, out):
                 results[k] = t
             if progress:
                 # report finished source sentences, not pieces
-                progress(len({owner[k] for k in batch}))
-        merged: list[Translation] = []
-        for i, text in enumerate(texts):
-            mine = [results[k] for k in range(len(pieces)) if owner[k] == i]
-            merged.append(_join(mine))
-        return merged
+                progress(len({plan.owner[k] for k in batch}))
+        mine: list[list[Translation | None]] = [[] for _ in range(plan.n_texts)]
+        for k, i in enumerate(plan.owner):  # pieces are in sentence order
+            mine[i].append(results[k])
+        return [_join(m) for m in mine]
 
     def _fit(self, text: str, target: str, limit: int) -> list[str]:
         """Split a too-long source at clause, then word boundaries until each piece fits."""
