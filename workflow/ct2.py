@@ -338,26 +338,11 @@ class CT2Engine(Engine):
         return self._collect(self._submit(texts, target))
 
     def _translate_batches(self, batches, target):
-        # all batches are queued at once so ``inter_threads`` translators work in parallel;
-        # results are handed back in order (so progress is reported batch by batch)
+        # every batch is queued now (not when the results are first read), so the
+        # ``inter_threads`` translators work in parallel and translate_chunks can queue the
+        # next list before collecting this one; results are handed back in order
         pending = [self._submit(texts, target) for texts in batches]
-        for p in pending:
-            yield self._collect(p)
-
-    def translate_chunks(self, chunks, target, progress=None):
-        """Like the base class, but the next list's batches are queued before this list's
-        results are collected, so the translators never wait while the caller stores a
-        list (a barrier per list cost 10-15 % of throughput on 2 cores)."""
-        self.check_target(target)
-        pending = None
-        for texts in chunks:
-            plan = self._plan(texts, target)
-            submitted = [self._submit(b, target) for b in plan.batch_texts]
-            if pending is not None:
-                yield self._finish(pending[0], map(self._collect, pending[1]), progress)
-            pending = (plan, submitted)
-        if pending is not None:
-            yield self._finish(pending[0], map(self._collect, pending[1]), progress)
+        return map(self._collect, pending)
 
 
 def _read_json(path: Path) -> dict:

