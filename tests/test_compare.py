@@ -63,7 +63,7 @@ def test_text_systems_must_match_the_references(files, tmp_path):
         compare([load_system(files["weak"], None), load_system(files["good"], None)])
     bad = tmp_path / "bad.ru"
     bad.write_bytes(b"ok\n\xff\xfe broken\n")
-    with pytest.raises(InputError, match=r"bad.ru:2: not UTF-8"):
+    with pytest.raises(InputError, match=r"bad.ru:2: not valid UTF-8"):
         load_system(bad, None)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .metrics import Comparison, CorpusScore, corpus_scores, paired_test
+from .qe import read_lines  # one reader of line-per-segment files (BOM, CRLF, errors with file:line)
 
 
 @dataclass(frozen=True)
@@ -36,19 +37,6 @@ class ComparisonResult:
     scores: dict[str, dict[str, CorpusScore]]  # system -> metric -> score
     comparisons: list[Comparison]
     differing: dict[str, int]  # system -> segments whose text differs from the baseline's
-
-
-def read_lines(path: Path) -> list[str]:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: not UTF-8 text ({e.reason})") from None
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[: -1 if text.endswith(("\n", "\r")) else None]
 
 
 def load_system(path: Path, target: str | None) -> System:
