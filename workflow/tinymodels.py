@@ -166,6 +166,25 @@ def train_copy(
     return folder
 
 
+def _save_m2m100_weights(folder: Path, *, vocab_size: int, pad: int, bos: int, eos: int, max_positions: int,
+                         d_model: int, layers: int, heads: int, ffn: int, seed: int) -> None:
+    """Random weights of the M2M-100 architecture (NLLB's too): decoding starts with ``</s>``,
+    the target language is forced as the first generated token. Deterministic for a seed."""
+    import torch
+    from transformers import M2M100Config, M2M100ForConditionalGeneration
+
+    config = M2M100Config(
+        vocab_size=vocab_size, d_model=d_model, encoder_layers=layers, decoder_layers=layers,
+        encoder_attention_heads=heads, decoder_attention_heads=heads,
+        encoder_ffn_dim=ffn, decoder_ffn_dim=ffn, max_position_embeddings=max_positions,
+        pad_token_id=pad, bos_token_id=bos, eos_token_id=eos, decoder_start_token_id=eos,
+        scale_embedding=True, init_std=0.2,  # 0.2: large enough that random outputs depend on the input
+    )
+    torch.manual_seed(seed)
+    model = M2M100ForConditionalGeneration(config).eval()
+    model.save_pretrained(str(folder), safe_serialization=True)
+
+
 def build_nllb(
     folder: Path,
     texts: Sequence[str],
@@ -178,8 +197,7 @@ def build_nllb(
     seed: int = 0,
 ) -> Path:
     """An NLLB-style model (M2M-100 architecture, NllbTokenizer, FLORES-200 codes)."""
-    import torch
-    from transformers import GenerationConfig, M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
+    from transformers import GenerationConfig, NllbTokenizer
 
     folder.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp())
@@ -188,16 +206,9 @@ def build_nllb(
     model_file.rename(work / "sentencepiece.bpe.model")
     tok = NllbTokenizer.from_pretrained(str(work), src_lang="eng_Latn", extra_special_tokens=list(NLLB_CODES))
     tok.save_pretrained(str(folder))
-    config = M2M100Config(
-        vocab_size=len(tok), d_model=d_model, encoder_layers=layers, decoder_layers=layers,
-        encoder_attention_heads=heads, decoder_attention_heads=heads,
-        encoder_ffn_dim=ffn, decoder_ffn_dim=ffn, max_position_embeddings=512,
-        pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-        decoder_start_token_id=tok.eos_token_id, scale_embedding=True, init_std=0.2,
-    )
-    torch.manual_seed(seed)
-    model = M2M100ForConditionalGeneration(config).eval()
-    model.save_pretrained(str(folder), safe_serialization=True)
+    _save_m2m100_weights(folder, vocab_size=len(tok), pad=tok.pad_token_id, bos=tok.bos_token_id,
+                         eos=tok.eos_token_id, max_positions=512, d_model=d_model, layers=layers,
+                         heads=heads, ffn=ffn, seed=seed)
     GenerationConfig(
         decoder_start_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
         bos_token_id=tok.bos_token_id, max_length=512, num_beams=1,
@@ -239,8 +250,7 @@ def build_m2m100(
     ``get_lang_id``. Listed all, in the tokenizer's order, as on the hub, both agree.
     """
     import sentencepiece as spm
-    import torch
-    from transformers import GenerationConfig, M2M100Config, M2M100ForConditionalGeneration
+    from transformers import GenerationConfig
     from transformers.models.m2m_100.tokenization_m2m_100 import FAIRSEQ_LANGUAGE_CODES
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -263,16 +273,8 @@ def build_m2m100(
         dict(**named, additional_special_tokens=lang_tokens), indent=2), encoding="utf-8")
 
     bos, pad, eos = (vocab[t] for t in M2M100_SPECIALS[:3])
-    config = M2M100Config(
-        vocab_size=len(vocab) + len(lang_tokens) + 8, d_model=d_model, encoder_layers=layers, decoder_layers=layers,
-        encoder_attention_heads=heads, decoder_attention_heads=heads,
-        encoder_ffn_dim=ffn, decoder_ffn_dim=ffn, max_position_embeddings=1024,
-        pad_token_id=pad, bos_token_id=bos, eos_token_id=eos, decoder_start_token_id=eos,
-        scale_embedding=True, init_std=0.2,  # 0.2: large enough that random outputs depend on the input
-    )
-    torch.manual_seed(seed)
-    model = M2M100ForConditionalGeneration(config).eval()
-    model.save_pretrained(str(folder), safe_serialization=True)
+    _save_m2m100_weights(folder, vocab_size=len(vocab) + len(lang_tokens) + 8, pad=pad, bos=bos, eos=eos,
+                         max_positions=1024, d_model=d_model, layers=layers, heads=heads, ffn=ffn, seed=seed)
     GenerationConfig(
         bos_token_id=bos, decoder_start_token_id=eos, eos_token_id=eos, pad_token_id=pad,
         early_stopping=True, max_length=200, num_beams=5,
