@@ -1,4 +1,4 @@
-"""Benchmark of workflow.align on real parallel text (../shared/data); see bench/README.md.
+"""Benchmark of workflow.align.aligner on real parallel text (../shared/data); see bench/README.md.
 
 Data sets (all read at run time, nothing vendored):
   ntrex     NTREX-128 news, 123 documents, EN/BE/RU sentence-parallel. Test documents are
@@ -34,8 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workflow.align import Bead, align, align_paragraph_translation  # noqa: E402
-from workflow.segment import split_sentences  # noqa: E402
+from workflow.align.aligner import Bead, align, align_paragraph_translation  # noqa: E402
+from workflow.corpus.segment import split_sentences  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 SEED = 20240601

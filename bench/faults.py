@@ -4,7 +4,7 @@ half-written file.
 
     .venv/bin/python bench/faults.py [--quick] [--model DIR]
 
-The child is the real CLI (`workflow.cli.main(["run", ...])`) with test hooks installed
+The child is the real CLI (`workflow.cli.app.main(["run", ...])`) with test hooks installed
 by this script only (no hooks in the package): at each point it prints
 ``FAULT-POINT <name>`` to stderr and pauses 1 s, and the parent sends SIGKILL or SIGINT.
 Points: load (model loading), translate (after the first committed chunk), score (before
@@ -31,7 +31,7 @@ CHILD = r"""
 import sys, time
 def point(name):
     sys.stderr.write(f"FAULT-POINT {name}\n"); sys.stderr.flush(); time.sleep(1.0)
-import workflow.cached as cached, workflow.pipeline as pipeline, workflow.export as export, workflow.store as store
+import workflow.translation.cache as cached, workflow.pipeline as pipeline, workflow.outputs.publish as export, workflow.core.store as store
 real_load, real_put, real_rows, real_write = cached.load_engine, store.Store.put_translations, pipeline.build_rows, export.write_atomic
 def load_engine(*a, **k):
     point("load"); return real_load(*a, **k)
@@ -47,7 +47,7 @@ def write(*a, **k):
     if done["write"] == 1: point("write")
     return r
 cached.load_engine, store.Store.put_translations, pipeline.build_rows, export.write_atomic = load_engine, put, rows, write
-from workflow.cli import main
+from workflow.cli.app import main
 main(["run", "--config", sys.argv[1]])
 """
 
@@ -76,11 +76,11 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TQDM_DISABLE", "1")
     from conftest import CORPUS, corpus_lines, cyrillic_lines, write_config
-    from workflow.config import load_config
+    from workflow.core.config import load_config
     from workflow.pipeline import run
 
     work = Path(tempfile.mkdtemp(prefix="faults-"))
-    model = args.model or __import__("workflow.tinymodels", fromlist=["x"]).build_marian(work / "tiny", corpus_lines(), cyrillic_lines())
+    model = args.model or __import__("workflow.testing.tinymodels", fromlist=["x"]).build_marian(work / "tiny", corpus_lines(), cyrillic_lines())
     corpus = work / "corpus"
     if args.quick:
         corpus.mkdir()

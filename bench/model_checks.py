@@ -48,14 +48,14 @@ def main() -> None:
     # the reverse model must accept "en" as a target: single-pair shapes (base is one)
     tb.SHAPES["small-pair"] = {**tb.SHAPES["small"], "targets": ()}
 
-    from workflow.cached import EnginePool, translate_cached
-    from workflow.checks import REGISTRY
-    from workflow.config import CT2, Checks, Config, Decoding, ModelRef
-    from workflow.ct2 import CT2Engine
-    from workflow.models import resolve
+    from workflow.translation.cache import EnginePool, translate_cached
+    from workflow.scoring.checks import REGISTRY
+    from workflow.core.config import CT2, Checks, Config, Decoding, ModelRef
+    from workflow.translation.engines.ctranslate2 import CT2Engine
+    from workflow.translation.hub import resolve
     from workflow.pipeline import backtranslators
-    from workflow.score import score_segments
-    from workflow.store import Store
+    from workflow.scoring.score import score_segments
+    from workflow.core.store import Store
 
     folder = tb.build(shape)
     texts = tb.sentences(n_sent)[:n_sent]

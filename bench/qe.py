@@ -12,7 +12,7 @@ Honest protocol: weights and the flag threshold are fitted (logistic regression 
 checks' badness, then the lowest threshold reaching precision 0.8) on half of the
 train2021 documents and measured on the other half, and vice versa (2-fold
 cross-validation by document; figures are the pooled out-of-fold predictions). The
-weights shipped in ``workflow.checks.DEFAULT_WEIGHTS`` are fitted on all train2021
+weights shipped in ``workflow.scoring.checks.DEFAULT_WEIGHTS`` are fitted on all train2021
 documents (``--calibrate`` prints them) and dev2022 is held out for them.
 
     python bench/qe.py            # everything, prints a table for bench/README.md
@@ -39,8 +39,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workflow.checks import CheckInput, REGISTRY, load_glossary, run_checks  # noqa: E402
-from workflow.config import Config  # noqa: E402
+from workflow.scoring.checks import CheckInput, REGISTRY, load_glossary, run_checks  # noqa: E402
+from workflow.core.config import Config  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 MQM = DATA / "wmt-qe2022-en-ru-mqm"
@@ -287,7 +287,7 @@ def evaluate_dev(segs, X, scores, w, thr, out: dict) -> None:
 
 
 def wmt22(out: dict) -> None:
-    from workflow.metrics import corpus_scores
+    from workflow.scoring.metrics import corpus_scores
 
     official: dict[tuple[str, str], float] = {}
     for line in (WMT22 / "automatic-scores.en-ru.tsv").read_text(encoding="utf-8").splitlines()[1:]:

@@ -58,7 +58,7 @@ def corpus_sentences() -> list[str]:
 
 def sentences(minimum: int) -> list[str]:
     """All lines of corpus/ split into sentences, repeated to at least ``minimum``."""
-    from workflow.segment import split_sentences
+    from workflow.corpus.segment import split_sentences
 
     base = [s for line in corpus_sentences() for s in split_sentences(line, "en") if s.strip()]
     out = list(dict.fromkeys(base))
@@ -73,7 +73,7 @@ def build(shape: str) -> Path:
     folder = CACHE / f"model-{shape}"
     if (folder / ".complete").exists():
         return folder
-    from workflow.tinymodels import build_marian
+    from workflow.testing.tinymodels import build_marian
 
     cyr = [x for lang in ("bel", "rus") for x in (ROOT / "tests" / "data" / f"tatoeba-sample.{lang}.txt").read_text(encoding="utf-8").splitlines()]
     build_marian(folder, corpus_sentences(), cyr, vocab_size=4000, **SHAPES[shape])
@@ -147,11 +147,11 @@ def worker(args) -> dict:
         res["work_s"], res["target_tokens"], res["settings"] = best
         res["work_s"] += res["load_s"]  # like d: load + translate
     elif args.worker in ("d", "e"):
-        from workflow.cached import EnginePool, translate_cached
-        from workflow.config import load_config
-        from workflow.ct2 import CT2Engine
-        from workflow.models import resolve
-        from workflow.store import Store
+        from workflow.translation.cache import EnginePool, translate_cached
+        from workflow.core.config import load_config
+        from workflow.translation.engines.ctranslate2 import CT2Engine
+        from workflow.translation.hub import resolve
+        from workflow.core.store import Store
 
         CT2Engine.fixed_output_tokens = n_tok  # bench only: every output exactly n_tok tokens
         loads = []
@@ -197,9 +197,9 @@ def run_worker(name: str, **kw) -> dict:
 def bench_shape(shape: str, n_sent: int, n_tok: int, naive_n: int, batched_n: int, sweep) -> dict:
     import tempfile
 
-    from workflow.config import load_config
-    from workflow.ct2 import ensure_converted
-    from workflow.models import ModelRef, resolve
+    from workflow.core.config import load_config
+    from workflow.translation.engines.ctranslate2 import ensure_converted
+    from workflow.translation.hub import ModelRef, resolve
 
     t0 = time.perf_counter()
     folder = build(shape)

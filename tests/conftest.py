@@ -32,7 +32,7 @@ def cyrillic_lines() -> list[str]:
 
 @pytest.fixture(scope="session")
 def tiny_marian(tmp_path_factory) -> Path:
-    from workflow.tinymodels import build_marian
+    from workflow.testing.tinymodels import build_marian
 
     return build_marian(tmp_path_factory.mktemp("models") / "tiny-marian-en-zle", corpus_lines(), cyrillic_lines())
 
@@ -40,14 +40,14 @@ def tiny_marian(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_marian_single(tmp_path_factory) -> Path:
     """A single-pair Marian model (no target tokens), like opus-mt-en-ru."""
-    from workflow.tinymodels import build_marian
+    from workflow.testing.tinymodels import build_marian
 
     return build_marian(tmp_path_factory.mktemp("models") / "tiny-marian-en-ru", corpus_lines(), cyrillic_lines(), targets=())
 
 
 @pytest.fixture(scope="session")
 def tiny_nllb(tmp_path_factory) -> Path:
-    from workflow.tinymodels import build_nllb
+    from workflow.testing.tinymodels import build_nllb
 
     return build_nllb(tmp_path_factory.mktemp("models") / "tiny-nllb", corpus_lines() + cyrillic_lines())
 
@@ -55,7 +55,7 @@ def tiny_nllb(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_m2m100(tmp_path_factory) -> Path:
     """An M2M-100 model like facebook/m2m100_418M (``__be__`` / ``__ru__`` language tokens)."""
-    from workflow.tinymodels import build_m2m100
+    from workflow.testing.tinymodels import build_m2m100
 
     return build_m2m100(tmp_path_factory.mktemp("models") / "tiny-m2m100", corpus_lines() + cyrillic_lines())
 
@@ -103,7 +103,7 @@ def short_lines(words: int = 4) -> list[str]:
 def trained_marian(tmp_path_factory) -> Path:
     """A tiny Marian model briefly trained to copy its input (``short_lines()``): confident,
     input-dependent next-token choices like a trained model's, for quantisation tests."""
-    from workflow.tinymodels import build_marian, train_copy
+    from workflow.testing.tinymodels import build_marian, train_copy
 
     folder = tmp_path_factory.mktemp("models") / "tiny-marian-copy"
     build_marian(folder, corpus_lines(), cyrillic_lines(), init_std=0.05)

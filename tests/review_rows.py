@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from workflow.segment import text_hash
-from workflow.table import Row
+from workflow.corpus.segment import text_hash
+from workflow.core.records import Row
 
 HOSTILE = "<script>alert('x')</script> ]]> &amp; \x07bell \x00nul \ufffe \"q\" 'a' <img src=x onerror=\"document.documentElement.setAttribute('data-pwned','1')\">"
 

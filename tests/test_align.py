@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from workflow.align import (
+from workflow.align.aligner import (
     Bead,
     align,
     align_paragraph_translation,
@@ -18,10 +18,10 @@ from workflow.align import (
     format_beads,
     spread_targets,
 )
-from workflow.cli_align import align_command
-from workflow.errors import InputError
-from workflow.segment import split_sentences
-from workflow.translit import name_key, to_latin
+from workflow.cli.align import align_command
+from workflow.core.errors import InputError
+from workflow.corpus.segment import split_sentences
+from workflow.align.translit import name_key, to_latin
 
 DATA = Path(__file__).parent / "data" / "align"
 

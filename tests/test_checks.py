@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from workflow.checks import REGISTRY, CheckInput, backtranslations, load_glossary, run_checks
-from workflow.checks.spelling import dictionary_path
-from workflow.config import Checks, Config
+from workflow.scoring.checks import REGISTRY, CheckInput, backtranslations, load_glossary, run_checks
+from workflow.scoring.checks.spelling import dictionary_path
+from workflow.core.config import Checks, Config
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data" / "checks"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from conftest import DATA
-from workflow.cli import main
-from workflow.compare import compare, format_result, load_system, short_names
-from workflow.errors import InputError
-from workflow.table import Row, to_frame
+from workflow.cli.app import main
+from workflow.scoring.compare import compare, format_result, load_system, short_names
+from workflow.core.errors import InputError
+from workflow.core.records import Row, to_frame
 
 REFS = (DATA / "tatoeba-sample.rus.txt").read_text(encoding="utf-8").splitlines()[:300]
 

@@ -18,13 +18,13 @@ from conftest import corpus_lines, short_lines
 
 ct2 = pytest.importorskip("ctranslate2")
 
-from workflow.cached import EnginePool, cache_key, translate_cached  # noqa: E402
-from workflow.config import CT2, Config, Decoding, ModelRef  # noqa: E402
-from workflow.ct2 import CT2Engine, converted_folder, ensure_converted, is_valid, thread_layout  # noqa: E402
-from workflow.errors import WorkflowError  # noqa: E402
-from workflow.models import resolve  # noqa: E402
-from workflow.store import Store  # noqa: E402
-from workflow.translate import TransformersEngine  # noqa: E402
+from workflow.translation.cache import EnginePool, cache_key, translate_cached  # noqa: E402
+from workflow.core.config import CT2, Config, Decoding, ModelRef  # noqa: E402
+from workflow.translation.engines.ctranslate2 import CT2Engine, converted_folder, ensure_converted, is_valid, thread_layout  # noqa: E402
+from workflow.core.errors import WorkflowError  # noqa: E402
+from workflow.translation.hub import resolve  # noqa: E402
+from workflow.core.store import Store  # noqa: E402
+from workflow.translation.engines.base import TransformersEngine  # noqa: E402
 
 LOGPROB_TOL = 1e-4
 SENTENCES = corpus_lines()[:12]
@@ -183,7 +183,7 @@ def test_auto_device_and_compute_type_follow_what_ctranslate2_reports(monkeypatc
     """The CUDA branch cannot run here (no GPU): drive it through what CTranslate2 reports."""
     import ctranslate2
 
-    from workflow.ct2 import ct2_device, resolve_compute_type
+    from workflow.translation.engines.ctranslate2 import ct2_device, resolve_compute_type
 
     # the real CPU build here: no CUDA device, int8 supported
     assert ct2_device("auto") == "cpu"
@@ -287,7 +287,7 @@ def test_conversion_is_crash_safe(tiny_marian_single, tmp_path):
     calls = []
 
     def counting(m, out, q):
-        from workflow.ct2 import _convert
+        from workflow.translation.engines.ctranslate2 import _convert
 
         calls.append(out)
         _convert(m, out, q)
@@ -325,7 +325,7 @@ def test_second_converter_uses_the_first_result(tiny_marian_single, tmp_path):
     final = converted_folder(model, cache, "float32")
 
     def racing(m, out, q):
-        from workflow.ct2 import VALID_MARKER, _convert
+        from workflow.translation.engines.ctranslate2 import VALID_MARKER, _convert
 
         _convert(m, final, q)  # "the other process"
         (final / VALID_MARKER).write_text("{}")

@@ -16,16 +16,16 @@ import polars as pl
 import pytest
 
 from conftest import write_config
-from workflow.cli import main
-from workflow.config import Ingest, ModelRef, load_config
-from workflow.errors import ModelNotAvailable
-from workflow.ingest import read_document
-from workflow.lock import ProjectBusy, project_lock
-from workflow.models import ResolvedModel
+from workflow.cli.app import main
+from workflow.core.config import Ingest, ModelRef, load_config
+from workflow.core.errors import ModelNotAvailable
+from workflow.corpus.ingest import read_document
+from workflow.core.lock import ProjectBusy, project_lock
+from workflow.translation.hub import ResolvedModel
 from workflow.pipeline import run
-from workflow.segment import segment_document
-from workflow.store import CacheKey, Store
-from workflow.write import tsv, tsv_cell, tsv_uncell
+from workflow.corpus.segment import segment_document
+from workflow.core.store import CacheKey, Store
+from workflow.core.files import tsv, tsv_cell, tsv_uncell
 
 ROOT = Path(__file__).resolve().parent.parent
 EN = [
@@ -181,7 +181,7 @@ def test_lock_waits_for_the_first_run_to_finish(tmp_path):
 
 
 def _filled_store(path: Path, n: int = 2000) -> None:
-    from workflow.memory import SCHEMA as MEMORY_SCHEMA
+    from workflow.review.memory import SCHEMA as MEMORY_SCHEMA
 
     with Store(path) as s:
         s.db.executescript(MEMORY_SCHEMA)
@@ -260,7 +260,7 @@ def test_disk_full_while_writing_keeps_previous_outputs(tmp_path, tiny_marian, m
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_fsync(fd)
 
-    monkeypatch.setattr("workflow.write.os.fsync", full_disk)
+    monkeypatch.setattr("workflow.core.files.os.fsync", full_disk)
     with pytest.raises(SystemExit) as exit_info:
         main(["run", "--config", str(cfg_path)])
     assert exit_info.value.code == 1

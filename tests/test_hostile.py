@@ -9,10 +9,10 @@ import polars as pl
 from lxml import etree
 
 from conftest import write_config
-from workflow.config import load_config
+from workflow.core.config import load_config
 from workflow.pipeline import run
-from workflow.review import import_files
-from workflow.write import tsv_uncell
+from workflow.review.importer import import_files
+from workflow.core.files import tsv_uncell
 
 HOSTILE = [
     'The report said <script>alert("x")</script> was found.',

@@ -15,10 +15,10 @@ import polars as pl
 import pytest
 
 from conftest import CORPUS, write_config
-from workflow.cli import main
-from workflow.config import ModelRef
-from workflow.errors import ModelNotAvailable
-from workflow.models import resolve
+from workflow.cli.app import main
+from workflow.core.config import ModelRef
+from workflow.core.errors import ModelNotAvailable
+from workflow.translation.hub import resolve
 
 REPO = "Helsinki-NLP/opus-mt-tc-big-en-zle"  # the default model's id
 

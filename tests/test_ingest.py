@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from workflow.config import Ingest
-from workflow.errors import InputError
-from workflow.ingest import decode, normalise_paragraph, normalise_text, read_document, split_paragraphs
+from workflow.core.config import Ingest
+from workflow.core.errors import InputError
+from workflow.corpus.ingest import decode, normalise_paragraph, normalise_text, read_document, split_paragraphs
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

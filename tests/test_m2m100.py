@@ -14,13 +14,13 @@ import pytest
 
 from conftest import CORPUS, corpus_lines, cyrillic_lines, write_config
 from test_ct2 import SENTENCES, assert_same, make_config, translate
-from workflow.cli import main
-from workflow.config import ModelRef
-from workflow.ct2 import CT2Engine
-from workflow.errors import ConfigError
-from workflow.models import M2M100Family, fingerprint, resolve
-from workflow.tinymodels import build_m2m100
-from workflow.translate import TransformersEngine
+from workflow.cli.app import main
+from workflow.core.config import ModelRef
+from workflow.translation.engines.ctranslate2 import CT2Engine
+from workflow.core.errors import ConfigError
+from workflow.translation.hub import M2M100Family, fingerprint, resolve
+from workflow.testing.tinymodels import build_m2m100
+from workflow.translation.engines.base import TransformersEngine
 
 TARGETS = ("be", "ru")
 DOCS = ("amnesty-belarus-police-must-be-held-accountable.txt", "amnesty-urges-investigation-of-torture-in-belarus.txt")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workflow.metrics import corpus_scores, paired_test, sentence_scores, signatures
+from workflow.scoring.metrics import corpus_scores, paired_test, sentence_scores, signatures
 
 REFS = [
     "Міліцыя павінна несці адказнасць за гвалт.",

@@ -10,8 +10,8 @@ import pytest
 from lxml import html as lhtml
 
 from review_rows import HOSTILE, sample_rows
-from workflow.export import three_way_rows
-from workflow.page import highlight, review_page
+from workflow.outputs.publish import three_way_rows
+from workflow.outputs.page import highlight, review_page
 
 TARGETS = ["be", "ru"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -9,9 +9,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from workflow.cli_qe import qe_command
-from workflow.errors import InputError
-from workflow.qe import read_lines, safe_cell, score_files, write_tsv
+from workflow.cli.qe import qe_command
+from workflow.core.errors import InputError
+from workflow.scoring.qe import read_lines, safe_cell, score_files, write_tsv
 
 SRC = [
     "He fell in love with his best friend.",

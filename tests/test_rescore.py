@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 from conftest import CORPUS, write_config
-from workflow.cli import main
-from workflow.config import load_config
+from workflow.cli.app import main
+from workflow.core.config import load_config
 from workflow.pipeline import run
 
 DOC = "amnesty-belarus-police-must-be-held-accountable"
@@ -34,7 +34,7 @@ def _no_model(monkeypatch):
     def refuse(*a, **k):
         raise AssertionError("workflow score loaded a model")
 
-    monkeypatch.setattr("workflow.cached.load_engine", refuse)
+    monkeypatch.setattr("workflow.translation.cache.load_engine", refuse)
 
 
 def test_score_applies_a_config_change_without_a_model(scored, monkeypatch):
@@ -76,7 +76,7 @@ def test_score_reads_new_and_removed_reference_files(scored, monkeypatch):
 
 
 def test_score_takes_in_fixes_imported_since_the_run(scored, monkeypatch):
-    from workflow.review import import_files
+    from workflow.review.importer import import_files
 
     tsv = scored / "aligned" / f"{DOC}.tsv"
     lines = tsv.read_text(encoding="utf-8").splitlines()

@@ -16,12 +16,12 @@ from lxml import etree
 from conftest import CORPUS, write_config
 
 from workflow import pipeline as pipeline_mod
-from workflow.config import load_config
-from workflow.memory import Memory
-from workflow.review import ImportRejected, import_files
-from workflow.store import Store
-from workflow.write import tsv_cell, tsv_uncell
-from workflow.xliff import XLIFF2_NS, XLIFF12_NS
+from workflow.core.config import load_config
+from workflow.review.memory import Memory
+from workflow.review.importer import ImportRejected, import_files
+from workflow.core.store import Store
+from workflow.core.files import tsv_cell, tsv_uncell
+from workflow.outputs.xliff import XLIFF2_NS, XLIFF12_NS
 
 DOCS = ["amnesty-belarus-police-must-be-held-accountable", "amnesty-urges-investigation-of-torture-in-belarus"]
 D1, D2 = DOCS
@@ -119,7 +119,7 @@ def test_invalid_imports_change_nothing_and_name_file_and_line(proj, tmp_path):
     # the CLI reports the same and exits non-zero
     from typer.testing import CliRunner
 
-    from workflow.cli_review import review_app
+    from workflow.cli.review import review_app
 
     res = CliRunner().invoke(review_app, ["import", str(unknown), "--config", str(cfg.path)])
     assert res.exit_code != 0 and isinstance(res.exception, ImportRejected)

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from conftest import corpus_lines, cyrillic_lines, short_lines, write_config
-from workflow.config import load_config
+from workflow.core.config import load_config
 from workflow.pipeline import run
 
 
@@ -16,7 +16,7 @@ from workflow.pipeline import run
 def copy_back(tmp_path_factory):
     """A single-pair tiny Marian trained to copy: a perfect 'reverse model' for outputs
     that are copies of the English."""
-    from workflow.tinymodels import build_marian, train_copy
+    from workflow.testing.tinymodels import build_marian, train_copy
 
     folder = tmp_path_factory.mktemp("models") / "tiny-marian-copy-back"
     build_marian(folder, corpus_lines(), cyrillic_lines(), targets=(), init_std=0.05)
@@ -40,7 +40,7 @@ def _roundtrip(df: pl.DataFrame) -> tuple[int, int, list[str]]:
 
 
 def test_round_trip_separates_faithful_from_garbled_back_translation(tmp_path, trained_marian, copy_back, tiny_marian_single, monkeypatch):
-    import workflow.cached as cached
+    import workflow.translation.cache as cached
 
     beams = []
     real = cached.load_engine
@@ -78,7 +78,7 @@ def test_round_trip_separates_faithful_from_garbled_back_translation(tmp_path, t
 
 
 def test_round_trip_beam_is_configurable_and_part_of_the_cache_key(tmp_path, trained_marian, copy_back, monkeypatch):
-    import workflow.cached as cached
+    import workflow.translation.cache as cached
 
     beams = []
     real = cached.load_engine

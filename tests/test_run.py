@@ -16,8 +16,8 @@ import polars as pl
 import pytest
 
 from conftest import CORPUS, write_config
-from workflow.cli import main
-from workflow.config import load_config
+from workflow.cli.app import main
+from workflow.core.config import load_config
 from workflow.pipeline import run
 
 WORKFLOW = [sys.executable, "-m", "workflow.cli"]
@@ -59,7 +59,7 @@ def test_rerun_uses_the_cache_without_loading_a_model(project, monkeypatch):
     def refuse(*a, **k):
         raise AssertionError("a model was loaded on a fully cached rerun")
 
-    monkeypatch.setattr("workflow.cached.load_engine", refuse)
+    monkeypatch.setattr("workflow.translation.cache.load_engine", refuse)
     again = run(cfg)
     assert again.models_loaded == 0
     assert sum(again.translated.values()) == 0
@@ -243,13 +243,13 @@ def test_engine_that_is_not_installed_is_a_config_error(tmp_path, tiny_marian, c
     real_import = builtins.__import__
 
     def no_ct2(name, *args, **kwargs):
-        if name == "ctranslate2" or name.endswith(".ct2") or (name == "ct2" and args and args[2]):
+        if name == "ctranslate2" or name.endswith(".engines.ctranslate2") or (name == "workflow.translation.engines" and args and args[2] and "ctranslate2" in args[2]):
             raise ImportError("No module named 'ctranslate2'")
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_ct2)
-    monkeypatch.delitem(sys.modules, "workflow.ct2", raising=False)
-    from workflow import translate
+    monkeypatch.delitem(sys.modules, "workflow.translation.engines.ctranslate2", raising=False)
+    from workflow.translation.engines import base as translate
 
     monkeypatch.delitem(translate.ENGINES, "ctranslate2", raising=False)
     cfg = write_config(tmp_path, be=tiny_marian, ru=tiny_marian, top='engine = "ctranslate2"')

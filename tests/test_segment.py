@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workflow.config import Ingest
-from workflow.ingest import read_document
-from workflow.segment import segment_document, split_sentences, text_hash
+from workflow.core.config import Ingest
+from workflow.corpus.ingest import read_document
+from workflow.corpus.segment import segment_document, split_sentences, text_hash
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

@@ -1,4 +1,4 @@
-"""workflow.subwords: torch-free tokenizers, identical to transformers' on the tiny models.
+"""workflow.translation.subwords: torch-free tokenizers, identical to transformers' on the tiny models.
 
 Token ids, token strings and decoded text are compared with transformers' AutoTokenizer
 (the reference) on the real corpus, Cyrillic sentences and edge cases; then the
@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, corpus_lines, cyrillic_lines, write_config
-from workflow.config import ModelRef
-from workflow.models import resolve
-from workflow.subwords import (MarianSubwords, NllbSubwords, TransformersSubwords, Unsupported, fast_subwords,
+from workflow.core.config import ModelRef
+from workflow.translation.hub import resolve
+from workflow.translation.subwords import (MarianSubwords, NllbSubwords, TransformersSubwords, Unsupported, fast_subwords,
                                load_subwords)
 
 TRICKY = [
@@ -110,7 +110,7 @@ def _run_fresh(code: str) -> str:
 
 
 def test_ct2_engine_does_not_import_torch(tiny_marian, tiny_nllb, tmp_path):
-    from workflow.ct2 import ensure_converted
+    from workflow.translation.engines.ctranslate2 import ensure_converted
 
     cache = tmp_path / "ct2"
     for folder in (tiny_marian, tiny_nllb):  # conversion needs transformers and torch: done here, once
@@ -120,9 +120,9 @@ def test_ct2_engine_does_not_import_torch(tiny_marian, tiny_nllb, tmp_path):
     out = _run_fresh(f"""
         import json, sys
         CASES, SENTENCES = {cases!r}, {sentences!r}
-        from workflow.config import CT2, Config, Decoding, ModelRef
-        from workflow.ct2 import CT2Engine
-        from workflow.models import resolve
+        from workflow.core.config import CT2, Config, Decoding, ModelRef
+        from workflow.translation.engines.ctranslate2 import CT2Engine
+        from workflow.translation.hub import resolve
         cfg = Config(engine="ctranslate2", decoding=Decoding(beam_size=1, max_length_ratio=0.3, device="cpu"),
                      ctranslate2=CT2(compute_type="int8", cache_dir={str(cache)!r}))
         kinds, texts = [], []
@@ -136,8 +136,8 @@ def test_ct2_engine_does_not_import_torch(tiny_marian, tiny_nllb, tmp_path):
     assert kinds == ["MarianSubwords", "MarianSubwords", "NllbSubwords"]
     assert (torch_loaded, transformers_loaded) == (False, False)
     # the torch-free path translates exactly like the same engine on transformers' tokenizer
-    from workflow.config import CT2, Config, Decoding
-    from workflow.ct2 import CT2Engine
+    from workflow.core.config import CT2, Config, Decoding
+    from workflow.translation.engines.ctranslate2 import CT2Engine
 
     cfg = Config(engine="ctranslate2", decoding=Decoding(beam_size=1, max_length_ratio=0.3, device="cpu"),
                  ctranslate2=CT2(compute_type="int8", cache_dir=str(cache)))
@@ -150,8 +150,8 @@ def test_ct2_engine_does_not_import_torch(tiny_marian, tiny_nllb, tmp_path):
 
 def test_workflow_run_does_not_import_torch(tiny_marian, tiny_marian_single, tmp_path):
     """The whole ``workflow run`` on the CTranslate2 engine (pipeline, checks, outputs)."""
-    from workflow.config import load_config
-    from workflow.ct2 import ensure_converted, resolve_compute_type
+    from workflow.core.config import load_config
+    from workflow.translation.engines.ctranslate2 import ensure_converted, resolve_compute_type
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -163,7 +163,7 @@ def test_workflow_run_does_not_import_torch(tiny_marian, tiny_marian_single, tmp
         ensure_converted(resolve(ModelRef(str(folder))), cfg.resolve(cfg.ctranslate2.cache_dir), resolve_compute_type("auto", "cpu"))
     out = _run_fresh(f"""
         import sys
-        from workflow.cli import main
+        from workflow.cli.app import main
         try:
             main(["run", "--config", {str(cfg_path)!r}])
         except SystemExit as e:

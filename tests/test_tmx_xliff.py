@@ -8,9 +8,9 @@ import pytest
 from lxml import etree
 
 from review_rows import HOSTILE, sample_rows
-from workflow.export import three_way_rows
-from workflow.tmx import tmx
-from workflow.xliff import MDA_NS, XLIFF2_NS, XLIFF12_NS, XML_NS, XliffError, read_xliff, xliff12, xliff21, xml_safe
+from workflow.outputs.publish import three_way_rows
+from workflow.outputs.tmx import tmx
+from workflow.outputs.xliff import MDA_NS, XLIFF2_NS, XLIFF12_NS, XML_NS, XliffError, read_xliff, xliff12, xliff21, xml_safe
 
 DTD = Path(__file__).parent / "data" / "tmx14.dtd"  # TMX 1.4b (LISA OSCAR) declarations
 TARGETS = ["be", "ru"]

@@ -11,22 +11,22 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cached import EnginePool, translate_cached
-from .config import Config
-from .corpus import discover
-from .errors import InputError, WorkflowError
-from .export import write_outputs
-from .ingest import Document, doc_id_for, read_document
-from .lock import locked
-from .models import ResolvedModel, resolve
-from .progress import Reporter
-from .references import attach_references
-from .review import apply_review
-from .score import score_segments
-from .screen import screen_document
-from .segment import Segment, segment_document
-from .store import Store
-from .table import Row
+from workflow.translation.cache import EnginePool, translate_cached
+from workflow.core.config import Config
+from workflow.corpus.discover import discover
+from workflow.core.errors import InputError, WorkflowError
+from workflow.outputs.publish import write_outputs
+from workflow.corpus.ingest import Document, doc_id_for, read_document
+from workflow.core.lock import locked
+from workflow.translation.hub import ResolvedModel, resolve
+from workflow.core.progress import Reporter
+from workflow.align.references import attach_references
+from workflow.review.importer import apply_review
+from workflow.scoring.score import score_segments
+from workflow.corpus.screen import screen_document
+from workflow.corpus.segment import Segment, segment_document
+from workflow.core.store import Store
+from workflow.core.records import Row
 
 
 @dataclass
@@ -119,7 +119,7 @@ def translate_all(segments, config, models, store, pool, reporter, result) -> di
     outputs: dict[str, list] = {}
     for target in config.targets:
         if config.unit == "paragraph":
-            from .paragraphs import translate_paragraphs
+            from workflow.translation.paragraphs import translate_paragraphs
 
             pairs = translate_paragraphs(todo, target, models[target], store, pool, reporter)
         else:
@@ -204,7 +204,7 @@ def rescore(config: Config, reporter: Reporter | None = None) -> RunResult:
     translating anything."""
     import polars as pl
 
-    from .table import STATUS_SKIPPED
+    from workflow.core.records import STATUS_SKIPPED
 
     reporter = reporter or Reporter()
     out_dir = config.resolve(config.out)

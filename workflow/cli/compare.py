@@ -1,0 +1,31 @@
+"""Typer command body for ``workflow compare`` (registered in workflow/cli.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def compare_command(
+    systems: Annotated[list[Path], typer.Argument(help="Two or more systems: text files (one segment per line) or run outputs (aligned/ folders). The first is the baseline.")],
+    ref: Annotated[Optional[list[Path]], typer.Option("--ref", "-r", help="Reference file, one segment per line (repeat for several). Runs use their own references when omitted.")] = None,
+    target: Annotated[Optional[str], typer.Option("--target", "-t", help="Target language (be or ru): which translations of a run to compare.")] = None,
+    test: Annotated[str, typer.Option("--test", help="ar (approximate randomisation) or bs (paired bootstrap).")] = "ar",
+    samples: Annotated[int, typer.Option("--samples", help="Trials or resamples (0: sacrebleu's defaults, 10,000 AR / 1,000 bootstrap).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the test (same seed, same p-values).")] = 12345,
+) -> None:
+    """Compare systems or runs on the same segments: BLEU, chrF++, TER and paired significance."""
+    from workflow.scoring.compare import compare, format_result, load_system, read_lines
+    from workflow.core.errors import InputError
+    from workflow.core.langs import LANGUAGES
+
+    if test not in ("ar", "bs"):
+        raise InputError(f"--test is {test!r}; choose ar or bs")
+    if target is not None and (target not in LANGUAGES or target == "en"):
+        raise InputError(f"--target {target!r} is not a known target language")
+    loaded = [load_system(p, target) for p in systems]
+    refs = [read_lines(p) for p in (ref or [])]
+    result = compare(loaded, refs, target_lang=target, test=test, n_samples=samples, seed=seed)
+    typer.echo(format_result(result))

@@ -1,0 +1,258 @@
+"""``config.toml``: typed settings, validated with errors that name the file and the key.
+
+Each section is a frozen dataclass; adding a setting means adding a field with a default.
+Unknown keys, wrong types and unknown languages are refused (exit code 2) with a
+"did you mean" suggestion, because a typo silently ignored is a run wasted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workflow.core.errors import ConfigError
+from workflow.core.langs import LANGUAGES, TARGETS
+
+DEFAULT_MODEL = "Helsinki-NLP/opus-mt-tc-big-en-zle"
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model by Hugging Face id or local folder, optionally pinned to a revision."""
+
+    id: str
+    revision: str | None = None
+
+
+@dataclass(frozen=True)
+class Decoding:
+    beam_size: int = 4
+    batch_size: int = 16  # sentences per batch (transformers); ct2 uses batch_tokens
+    batch_tokens: int = 2048  # token budget per batch for the CTranslate2 engine
+    max_length_ratio: float = 3.0  # max new tokens = ratio * source tokens + 10
+    device: str = "auto"  # auto | cpu | cuda
+    chunk: int = 256  # sentences translated (and committed to the cache) per step
+
+
+@dataclass(frozen=True)
+class CT2:
+    compute_type: str = "auto"  # auto: int8 on CPU, int8_float16 on CUDA
+    inter_threads: int = 0  # 0: chosen for the machine
+    intra_threads: int = 0
+    cache_dir: str = ".workflow/ct2"
+
+
+@dataclass(frozen=True)
+class BoilerplateRule:
+    name: str
+    pattern: str  # Python regex, matched against the whole paragraph (case-insensitive)
+    reason: str
+    scope: str = "paragraph"  # paragraph | rest (this paragraph and all after it)
+
+
+DEFAULT_BOILERPLATE: tuple[BoilerplateRule, ...] = (
+    BoilerplateRule("donation", r"support (the )?[\w .]+!?", "donation appeal"),
+    BoilerplateRule("donation-block", r"(… ?|\.\.\. ?)?we have a small favou?r to ask\.?", "donation appeal", "rest"),
+    BoilerplateRule("read-more", r"(read more|continue|continue reading|other news|related news|see also)\.?:?", "navigation link"),
+    BoilerplateRule("follow", r"(i will follow|follow us( on [\w ]+)?|subscribe( to [\w ]+)?)", "social-media button"),
+    BoilerplateRule("media-contact", r"for (further|more) information,? please contact:?.*", "media-contact lines", "rest"),
+    BoilerplateRule("photo-credit", r"[\w.\- ]{2,40} / (tass|afp|reuters|ap|epa|belta|getty images)", "photo credit"),
+    BoilerplateRule("service-credit", r"•?\s*(russian|belarusian|english) service\b.*", "source credit"),
+    BoilerplateRule("link-title", r".{10,200}\((en|ru|be|pdf)\)", "link to another document"),
+)
+
+
+@dataclass(frozen=True)
+class Ingest:
+    boilerplate: bool = True  # switch all boilerplate rules off with false
+    duplicate_paragraphs: bool = True  # a paragraph repeated later in a document is skipped
+    related_headlines: bool = True  # a Title Case headline inside the body is skipped
+    rules: tuple[BoilerplateRule, ...] = DEFAULT_BOILERPLATE
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_confidence: float = -1.2  # mean token log-probability below this is flagged
+    length_ratio: dict[str, tuple[float, float]] = field(
+        default_factory=lambda: {"be": (0.6, 1.9), "ru": (0.6, 1.9)}
+    )
+
+@dataclass(frozen=True)
+class Checks:
+    """Reference-free checks and the weak-spot score (workflow.scoring.checks; bench/qe.py calibrates)."""
+
+    disabled: tuple[str, ...] = ()  # names of checks to switch off (see workflow.scoring.checks.REGISTRY)
+    glossary: str = "corpus/glossary.toml"  # names and terms with their be/ru forms
+    flag_threshold: float = 0.7  # weak-spot score at or above which a segment is flagged (bench/qe.py)
+    weights: dict[str, float] = field(default_factory=dict)  # per-check weight overrides
+    min_roundtrip_chrf: float = 35.0  # chrF of back-translation vs English below this is flagged
+    roundtrip_beam_size: int = 1  # back-translation decoding (greedy: about a third of beam 4's time)
+    max_unknown_words: int = 0  # more words unknown to hunspell than this is flagged
+    reverse_models: dict[str, ModelRef] = field(default_factory=dict)  # be/ru -> en, for round trip
+
+
+
+@dataclass(frozen=True)
+class Config:
+    corpus: str = "corpus"
+    out: str = "aligned"
+    store: str = ".workflow/store.sqlite"
+    targets: tuple[str, ...] = TARGETS
+    unit: str = "sentence"  # sentence | paragraph
+    engine: str = "ctranslate2"  # ctranslate2 (fast, default) | transformers (reference)
+    offline: bool = False  # never touch the network (HF_HUB_OFFLINE=1 does the same)
+    allow_pickle: bool = False  # load pickle checkpoints (pytorch_model.bin) only when true
+    models: dict[str, ModelRef] = field(
+        default_factory=lambda: {t: ModelRef(DEFAULT_MODEL) for t in TARGETS}
+    )
+    decoding: Decoding = Decoding()
+    ctranslate2: CT2 = CT2()
+    ingest: Ingest = Ingest()
+    thresholds: Thresholds = Thresholds()
+    checks: Checks = Checks()
+    # where the config was read from; relative paths are resolved against its folder
+    path: Path | None = field(default=None, compare=False)
+
+    def resolve(self, relative: str) -> Path:
+        base = self.path.parent if self.path else Path.cwd()
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else (base / p)
+
+    def model_for(self, target: str) -> ModelRef:
+        return self.models[target]
+
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "unit": ("sentence", "paragraph"),
+    "engine": ("transformers", "ctranslate2"),
+    "decoding.device": ("auto", "cpu", "cuda"),
+    "ctranslate2.compute_type": (
+        "auto", "default", "int8", "int8_float32", "int8_float16", "int8_bfloat16",
+        "int16", "float16", "bfloat16", "float32",
+    ),
+    "ingest.rules.scope": ("paragraph", "rest"),
+}
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
+    """Read and validate a config file; ``overrides`` replace top-level keys (CLI flags)."""
+    data: dict[str, Any] = {}
+    cfg_path: Path | None = None
+    if path is not None:
+        cfg_path = Path(path)
+        if not cfg_path.is_file():
+            raise ConfigError(f"{cfg_path}: config file not found", hint="Pass --config PATH or create config.toml.")
+        try:
+            data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{cfg_path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{cfg_path}: invalid TOML: {e}") from None
+    where = str(cfg_path) if cfg_path else "defaults"
+    data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+    cfg = _build(Config, data, where, "")
+    cfg = dataclasses.replace(cfg, path=cfg_path.resolve() if cfg_path else None)
+    _check_semantics(cfg, where)
+    return cfg
+
+
+def _check_semantics(cfg: Config, where: str) -> None:
+    if not cfg.targets:
+        raise ConfigError(f"{where}: key 'targets' must name at least one language")
+    for t in cfg.targets:
+        if t not in LANGUAGES or t == "en":
+            raise ConfigError(
+                f"{where}: key 'targets': unknown target language {t!r}",
+                hint=f"Known targets: {', '.join(x for x in LANGUAGES if x != 'en')}.",
+            )
+    for t in cfg.models:
+        if t not in LANGUAGES or t == "en":
+            raise ConfigError(f"{where}: key 'models.{t}': unknown target language {t!r}")
+    for t in cfg.targets:
+        if t not in cfg.models:
+            raise ConfigError(f"{where}: no model for target {t!r}", hint=f"Add `{t} = \"<model id or folder>\"` under [models].")
+    for t in cfg.thresholds.length_ratio:
+        if t not in LANGUAGES:
+            raise ConfigError(f"{where}: key 'thresholds.length_ratio.{t}': unknown language {t!r}")
+    if cfg.checks.glossary != Checks().glossary and not cfg.resolve(cfg.checks.glossary).is_file():
+        raise ConfigError(
+            f"{where}: key 'checks.glossary': file {cfg.resolve(cfg.checks.glossary)} not found",
+            hint="Fix the path, or remove the key to use corpus/glossary.toml (the names check is skipped without one).",
+        )
+    for t, ref in cfg.checks.reverse_models.items():
+        if t not in cfg.targets:
+            raise ConfigError(f"{where}: key 'checks.reverse_models.{t}': {t!r} is not one of the targets")
+    if cfg.decoding.beam_size < 1 or cfg.decoding.batch_size < 1 or cfg.decoding.chunk < 1:
+        raise ConfigError(f"{where}: keys 'decoding.beam_size', 'decoding.batch_size' and 'decoding.chunk' must be at least 1")
+    if cfg.checks.roundtrip_beam_size < 1:
+        raise ConfigError(f"{where}: key 'checks.roundtrip_beam_size' must be at least 1")
+
+
+def _build(cls: type, data: Any, where: str, prefix: str) -> Any:
+    """Build dataclass ``cls`` from a TOML table, checking keys and types."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: key '{prefix.rstrip('.') or '(top level)'}' must be a table")
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "path"}
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in fields:
+            guess = difflib.get_close_matches(key, list(fields), n=1)
+            hint = f"Did you mean '{prefix}{guess[0]}'?" if guess else f"Known keys here: {', '.join(fields)}."
+            raise ConfigError(f"{where}: unknown key '{prefix}{key}'", hint=hint)
+        kwargs[key] = _convert(hints[key], value, where, f"{prefix}{key}")
+    return cls(**kwargs)
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _convert(tp: Any, value: Any, where: str, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        if tp is ModelRef and isinstance(value, str):
+            value = {"id": value}
+        return _build(tp, value, where, key + ".")
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _convert(inner[0], value, where, key)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: key '{key}' must be a list, not {type(value).__name__}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], v, where, f"{key}[{i}]") for i, v in enumerate(value))
+        if len(value) != len(args):
+            raise ConfigError(f"{where}: key '{key}' must be a list of {len(args)} values")
+        return tuple(_convert(a, v, where, f"{key}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: key '{key}' must be a table")
+        return {str(k): _convert(args[1], v, where, f"{key}.{k}") for k, v in value.items()}
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: key '{key}' must be a number, not {value!r}")
+        return float(value)
+    if tp in (int, str, bool):
+        if type(value) is not tp:
+            raise ConfigError(f"{where}: key '{key}' must be {_type_name(tp)}, not {value!r}")
+        choices = CHOICES.get(_choice_key(key))
+        if choices and value not in choices:
+            raise ConfigError(f"{where}: key '{key}' is {value!r}; choose one of: {', '.join(choices)}")
+        return value
+    raise ConfigError(f"{where}: key '{key}' has an unsupported type")  # pragma: no cover
+
+
+def _choice_key(key: str) -> str:
+    # "ingest.rules[3].scope" -> "ingest.rules.scope"
+    return re.sub(r"\[\d+\]", "", key)

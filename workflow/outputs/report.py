@@ -1,0 +1,218 @@
+"""The run report: ``aligned/report.md`` and ``aligned/report.html``, plots in ``aligned/report/``.
+
+Per document and target language: segments, skipped boilerplate, mean confidence (mean
+token log-probability), flagged segments and flags by type, review progress, edit
+effort (HTER = TER of the MT against the approved fix, chrF++), and reference-based
+scores (BLEU, chrF++, TER via sacrebleu, with signatures) wherever references exist:
+approved fixes are references, and so is a row's ``reference`` attribute when the
+alignment stage provides one.
+
+Plots are SVG files written here without a plotting library (matplotlib is not a
+dependency): the distribution of weak-spot scores per language, and flags by type.
+report.md links them as images; report.html inlines them, so it is one offline file.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from workflow.core.files import write_atomic
+from workflow.outputs.xliff import is_flagged
+
+COLORS = ["#2f6db3", "#d9822b", "#3a9d5d", "#9b59b6", "#c0392b"]
+
+
+def _e(x) -> str:
+    return html.escape("" if x is None else str(x), quote=True)
+
+
+def _fmt(v, nd=2) -> str:
+    return "–" if v is None else (f"{v:.{nd}f}" if isinstance(v, float) else str(v))
+
+
+def bar_chart(title: str, categories: Sequence[str], series: dict[str, Sequence[float]], *, xlabel: str = "",
+              ylabel: str = "") -> str:
+    """A grouped bar chart as a standalone SVG document."""
+    W, H, L, B, T, R = 640, 320, 50, 70, 30, 110
+    n, k = max(1, len(categories)), max(1, len(series))
+    top = max([v for vs in series.values() for v in vs] + [1])
+    step = 10 ** math.floor(math.log10(top)) if top >= 1 else 1
+    ymax = math.ceil(top / step) * step
+    pw, ph = W - L - R, H - T - B
+    gw = pw / n
+    bw = gw * 0.8 / k
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
+           f'font-family="sans-serif" font-size="11" role="img" aria-label="{_e(title)}">',
+           f'<title>{_e(title)}</title><rect width="{W}" height="{H}" fill="#fff"/>',
+           f'<text x="{W / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">{_e(title)}</text>']
+    for i in range(5):
+        v = ymax * i / 4
+        y = T + ph - ph * i / 4
+        out.append(f'<line x1="{L}" x2="{L + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+                   f'<text x="{L - 4}" y="{y + 4:.1f}" text-anchor="end">{v:g}</text>')
+    for j, (name, values) in enumerate(series.items()):
+        color = COLORS[j % len(COLORS)]
+        for i, v in enumerate(values):
+            h = ph * v / ymax if ymax else 0
+            x = L + i * gw + gw * 0.1 + j * bw
+            out.append(f'<rect x="{x:.1f}" y="{T + ph - h:.1f}" width="{bw:.1f}" height="{h:.1f}" fill="{color}">'
+                       f'<title>{_e(name)} {_e(categories[i])}: {v:g}</title></rect>')
+        out.append(f'<rect x="{W - R + 10}" y="{T + 16 * j}" width="10" height="10" fill="{color}"/>'
+                   f'<text x="{W - R + 24}" y="{T + 16 * j + 9}">{_e(name)}</text>')
+    for i, c in enumerate(categories):
+        x = L + i * gw + gw / 2
+        out.append(f'<text x="{x:.1f}" y="{T + ph + 14}" text-anchor="end" transform="rotate(-30 {x:.1f} {T + ph + 14})">'
+                   f'{_e(c)}</text>')
+    out.append(f'<line x1="{L}" x2="{L}" y1="{T}" y2="{T + ph}" stroke="#333"/>'
+               f'<line x1="{L}" x2="{L + pw}" y1="{T + ph}" y2="{T + ph}" stroke="#333"/>')
+    if xlabel:
+        out.append(f'<text x="{L + pw / 2}" y="{H - 4}" text-anchor="middle">{_e(xlabel)}</text>')
+    if ylabel:
+        out.append(f'<text x="12" y="{T + ph / 2}" text-anchor="middle" transform="rotate(-90 12 {T + ph / 2})">'
+                   f'{_e(ylabel)}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def histogram(title: str, values: dict[str, list[float]], *, width: float = 0.5) -> str:
+    top = max([v for vs in values.values() for v in vs] + [width])
+    nb = max(1, min(20, math.ceil(top / width + 1e-9)))
+    edges = [i * width for i in range(nb)]
+    cats = [f"{a:g}–{a + width:g}" for a in edges]
+    series = {}
+    for name, vs in values.items():
+        counts = [0] * nb
+        for v in vs:
+            counts[min(nb - 1, max(0, int(v // width)))] += 1
+        series[name] = counts
+    return bar_chart(title, cats, series, xlabel="weak-spot score", ylabel="segments")
+
+
+def _reference(r) -> str | None:
+    if r.approved is not None:
+        return r.approved
+    return getattr(r, "reference", None)
+
+
+def compute(rows, targets: Sequence[str]) -> dict:
+    """All numbers of the report, per (doc, target) and per target over the corpus."""
+    from workflow.scoring.metrics import make_metric
+
+    groups: dict[tuple[str, str], list] = defaultdict(list)
+    for r in rows:
+        groups[(r.doc_id, r.target)].append(r)
+        groups[("(all)", r.target)].append(r)
+    stats = {}
+    for (doc, t), rs in groups.items():
+        done = [r for r in rs if r.status != "skipped"]
+        lps = [r.logprob for r in done if r.logprob is not None]
+        flags = Counter(f for r in done for f in r.flags)
+        reviewed = [r for r in done if r.approved is not None]
+        refd = [(r.mt or "", _reference(r)) for r in done if _reference(r) is not None]
+        s = {"segments": len(done), "skipped": len(rs) - len(done),
+             "confidence": (sum(lps) / len(lps)) if lps else None,
+             "flagged": sum(1 for r in done if is_flagged(r)), "flags": dict(sorted(flags.items())),
+             "reviewed": len(reviewed), "progress": (100.0 * len(reviewed) / len(done)) if done else 0.0,
+             "stale_offered": sum(1 for r in done if r.fuzzy_match is not None),
+             "hter": None, "chrf_fix": None, "references": len(refd), "bleu": None, "chrf": None, "ter": None,
+             "signatures": {}}
+        if reviewed:
+            ter, chrf = make_metric("ter"), make_metric("chrf")
+            hyps, refs = [r.mt or "" for r in reviewed], [[r.approved for r in reviewed]]
+            s["hter"] = round(ter.corpus_score(hyps, refs).score, 2)
+            s["chrf_fix"] = round(chrf.corpus_score(hyps, refs).score, 2)
+        if refd:
+            hyps, refs = [h for h, _ in refd], [[x for _, x in refd]]
+            for m in ("bleu", "chrf", "ter"):
+                metric = make_metric(m, t)
+                s[m] = round(metric.corpus_score(hyps, refs).score, 2)
+                s["signatures"][m] = str(metric.get_signature())
+        stats[(doc, t)] = s
+    return stats
+
+
+def _md_table(header: list[str], rows: list[list]) -> str:
+    def cell(v):
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+NO_REFS_MD = ("No references yet: add reference translations beside a document (`corpus/<doc>.be.txt`, "
+              "`corpus/<doc>.ru.txt`) or approve fixes with `workflow review import`.")
+NO_REFS = NO_REFS_MD.replace("`", "")
+
+
+def _html_table(header: list[str], rows: list[list]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in r) + "</tr>" for r in rows)
+    return f'<div class="wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def write_report(result, config, rows, out: Path) -> list[Path]:
+    targets = list(config.targets)
+    stats = compute(rows, targets)
+    docs = sorted({d for d, _ in stats if d != "(all)"}) + ["(all)"]
+    keys = [(d, t) for d in docs for t in targets if (d, t) in stats]
+
+    overview_h = ["document", "lang", "segments", "skipped", "mean confidence", "flagged", "reviewed", "progress %",
+                  "HTER", "chrF++ MT vs fix", "stale fixes offered"]
+    overview = [[d, t, s["segments"], s["skipped"], _fmt(s["confidence"]), s["flagged"], s["reviewed"],
+                 _fmt(s["progress"], 1), _fmt(s["hter"]), _fmt(s["chrf_fix"]), s["stale_offered"]]
+                for (d, t), s in ((k, stats[k]) for k in keys)]
+    flag_types = sorted({f for s in stats.values() for f in s["flags"]})
+    flags_h = ["document", "lang", *flag_types]
+    flags_rows = [[d, t, *[stats[(d, t)]["flags"].get(f, 0) for f in flag_types]] for d, t in keys]
+    ref_h = ["document", "lang", "references", "BLEU", "chrF++", "TER"]
+    ref_rows = [[d, t, s["references"], _fmt(s["bleu"]), _fmt(s["chrf"]), _fmt(s["ter"])]
+                for (d, t), s in ((k, stats[k]) for k in keys) if s["references"]]
+    sigs = sorted({sig for s in stats.values() for sig in s["signatures"].values()})
+
+    weak = {t: [r.weak_score for r in rows if r.target == t and r.status != "skipped"] for t in targets}
+    svg_weak = histogram("Distribution of weak-spot scores", weak)
+    svg_flags = bar_chart("Flags by type", flag_types or ["(none)"],
+                          {t: [stats[("(all)", t)]["flags"].get(f, 0) for f in flag_types] or [0]
+                           for t in targets if ("(all)", t) in stats}, ylabel="segments")
+    plots = out / "report"
+    written = [plots / "weak_scores.svg", plots / "flags.svg"]
+    write_atomic(written[0], svg_weak)
+    write_atomic(written[1], svg_flags)
+
+    docs_n = len(getattr(result, "documents", []) or [])
+    intro = (f"{docs_n} documents, targets {', '.join(targets)}. Weak-spot score: higher is worse. "
+             "HTER: TER (%) of the machine translation against the reviewer's approved fix (edit effort). "
+             "Reference-based scores use approved fixes (and reference translations where the corpus has them) "
+             "as references; they cover only the segments that have one.")
+    md = ["# Translation report", "", intro, "", "## Segments, confidence, review progress", "",
+          _md_table(overview_h, overview), "", "## Flags by type", "",
+          _md_table(flags_h, flags_rows) if flag_types else "No segment was flagged.", "",
+          "## Reference-based scores", ""]
+    md += [_md_table(ref_h, ref_rows), "", "sacrebleu signatures:", ""] + [f"- `{s}`" for s in sigs] if ref_rows \
+        else [NO_REFS_MD]
+    md += ["", "## Plots", "", "![Distribution of weak-spot scores](report/weak_scores.svg)", "",
+           "![Flags by type](report/flags.svg)", ""]
+    write_atomic(out / "report.md", "\n".join(md))
+
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>Translation report</title>
+<style>body{{font:14px/1.45 system-ui,sans-serif;margin:1.5em;color:#222}}table{{border-collapse:collapse;margin:.5em 0 1.5em}}
+th,td{{border:1px solid #ccc;padding:.25em .6em;text-align:right}}th{{background:#f3f3f3}}
+td:first-child,td:nth-child(2),th:first-child,th:nth-child(2){{text-align:left}}td:first-child{{white-space:nowrap}}
+.wrap{{overflow-x:auto}}code{{font-size:.85em}}</style></head><body>
+<h1>Translation report</h1><p>{_e(intro)}</p>
+<h2>Segments, confidence, review progress</h2>{_html_table(overview_h, overview)}
+<h2>Flags by type</h2>{_html_table(flags_h, flags_rows) if flag_types else "<p>No segment was flagged.</p>"}
+<h2>Reference-based scores</h2>{_html_table(ref_h, ref_rows) + "<ul>" + "".join(f"<li><code>{_e(s)}</code></li>" for s in sigs) + "</ul>" if ref_rows else "<p>" + _e(NO_REFS) + "</p>"}
+<h2>Plots</h2><figure>{svg_weak}</figure><figure>{svg_flags}</figure>
+</body></html>
+"""
+    write_atomic(out / "report.html", page)
+    return written + [out / "report.md", out / "report.html"]

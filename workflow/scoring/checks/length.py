@@ -1,0 +1,100 @@
+"""Length ratio outliers, repetition (looping n-grams) and truncation."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from workflow.scoring.checks.base import Check, CheckInput, Span, register
+
+TOKEN = re.compile(r"\w+|[^\w\s]")
+SENT_END = re.compile(r"[.!?…][\"'”’»)\]]*\s*$")
+BAD_END = re.compile(r"(?:[,;:\-–—(«„“]|\b(?:и|а|но|в|на|с|по|к|о|не|што|і|ды|у|з|за|для|that|and))\s*$", re.I)
+
+
+@register("length")
+class LengthRatio(Check):
+    """Characters of target / characters of source (each +10, so short lines are not outliers)."""
+
+    severity = "major"
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        ratios = ctx.settings.thresholds.length_ratio
+        self.low, self.high = ratios.get(self.lang, (0.6, 1.9))
+
+    def score(self, inp: CheckInput):
+        r = (len(inp.mt.strip()) + 10) / (len(inp.source.strip()) + 10)
+        return r, [Span(0, len(inp.mt), f"length ratio {r:.2f} outside {self.low}-{self.high}")]
+
+    def accept(self, score: float) -> bool:
+        return self.low <= score <= self.high
+
+    def badness(self, score: float) -> float:
+        if score < self.low:
+            return min(1.0, 0.5 + (self.low - score) / self.low)
+        return min(1.0, 0.5 + (score - self.high) / self.high)
+
+
+@register("repetition")
+class Repetition(Check):
+    """An n-gram (1-6 tokens) repeated back to back (3 times, or twice for n >= 2) more than in the source."""
+
+    severity = "major"
+
+    def score(self, inp: CheckInput):
+        toks = [(m.start(), m.end(), m.group().lower()) for m in TOKEN.finditer(inp.mt)]
+        words = [t for t in toks if t[2][0].isalnum()]
+        spans = []
+        src_lower = inp.source.lower()
+        for n in range(1, 7):
+            need = 3 if n == 1 else 2
+            i = 0
+            while i + n * need <= len(words):
+                gram = [w[2] for w in words[i:i + n]]
+                reps = 1
+                while i + (reps + 1) * n <= len(words) and [w[2] for w in words[i + reps * n:i + (reps + 1) * n]] == gram:
+                    reps += 1
+                if reps >= need and not (n == 1 and gram[0].isdigit()):
+                    phrase = " ".join(gram)
+                    if src_lower.count(phrase) < 2 or reps >= 3:
+                        s, e = words[i][0], words[i + reps * n - 1][1]
+                        spans.append(Span(s, e, f"{phrase!r} repeated {reps} times"))
+                    i += reps * n
+                else:
+                    i += 1
+        # loops that are not back to back: a 4-gram three or more times
+        grams = Counter(tuple(w[2] for w in words[i:i + 4]) for i in range(len(words) - 3))
+        for g, c in grams.items():
+            if c >= 3 and src_lower.count(" ".join(g)) < 2:
+                spans.append(Span(0, len(inp.mt), f"{' '.join(g)!r} occurs {c} times"))
+        return float(len(spans)), spans
+
+    def accept(self, score: float) -> bool:
+        return score == 0
+
+
+@register("truncation")
+class Truncation(Check):
+    """The source ends a sentence but the target stops short (no final punctuation, a dangling word)."""
+
+    severity = "critical"
+
+    def score(self, inp: CheckInput):
+        src, mt = inp.source.strip(), inp.mt.rstrip()
+        if not SENT_END.search(src) or len(src) < 20:
+            self.skip_reason = "source does not end a sentence"
+            return None, []
+        if not mt:
+            return 1.0, [Span(0, 0, "empty translation")]
+        if SENT_END.search(mt) and not BAD_END.search(mt):
+            return 0.0, []
+        start = max(0, len(mt) - 12)
+        ratio = len(mt) / max(1, len(src))
+        bad = 1.0 if ratio < 0.5 else 0.6
+        if not BAD_END.search(mt) and ratio >= 0.8:
+            bad = 0.3  # only the final full stop is missing
+        return 1.0, [Span(start, len(mt), "target stops short: no sentence end")], bad
+
+    def accept(self, score: float) -> bool:
+        return score == 0

@@ -1,0 +1,91 @@
+"""Spelling: Cyrillic words unknown to the Debian hunspell dictionaries (be_BY, ru_RU).
+
+Uses spylls (pure-Python hunspell, same answers as libhunspell); a dictionary is loaded
+lazily once per language (be about 1.5 s, ru about 2 s) and lookups are cached. Words in
+capitals (acronyms), words that are forms of a glossary name and single letters are not
+looked up; capitalised words inside a sentence are taken for names (the WMT21 MQM
+annotators do not mark unknown names as errors) and skipped. When the dictionary is not installed the check is skipped, not failed.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from workflow.scoring.checks._text import is_cyrillic, words
+from workflow.scoring.checks.base import Check, CheckInput, Span, register
+
+DICT_DIRS = ("/usr/share/hunspell", "/usr/share/myspell", "/usr/share/myspell/dicts")
+DICT_NAMES = {"be": "be_BY", "ru": "ru_RU"}
+
+
+def dictionary_path(lang: str) -> str | None:
+    """Base path (without .dic/.aff) of the hunspell dictionary for ``lang``, or None."""
+    name = DICT_NAMES.get(lang)
+    if not name:
+        return None
+    extra = os.environ.get("WORKFLOW_HUNSPELL_DIR")
+    for d in ((extra,) if extra else ()) + DICT_DIRS:
+        base = os.path.join(d, name)
+        if os.path.isfile(base + ".dic") and os.path.isfile(base + ".aff"):
+            return base
+    return None
+
+
+@lru_cache(maxsize=4)
+def dictionary(lang: str):
+    base = dictionary_path(lang)
+    if base is None:
+        return None
+    from spylls.hunspell import Dictionary
+
+    return Dictionary.from_files(base)
+
+
+@lru_cache(maxsize=200_000)
+def known(lang: str, word: str) -> bool:
+    d = dictionary(lang)
+    if d is None:
+        return True
+    w = word.replace("’", "'").replace("ʼ", "'")
+    if d.lookup(w):
+        return True
+    # hyphenated compounds: every part known
+    if "-" in w:
+        return all(not p or d.lookup(p) or d.lookup(p.lower()) for p in w.split("-"))
+    return False
+
+
+def _sentence_start(text: str, pos: int) -> bool:
+    before = text[:pos].rstrip(" \t\"'«„“”(—–-")
+    return not before or before[-1] in ".!?…:"
+
+
+@register("spelling")
+class Spelling(Check):
+    severity = "minor"
+    languages = ("be", "ru")
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.max_unknown = ctx.settings.checks.max_unknown_words
+
+    def score(self, inp: CheckInput):
+        if dictionary_path(self.lang) is None:
+            self.skip_reason = f"hunspell dictionary {DICT_NAMES.get(self.lang, self.lang)} not installed"
+            return None, []
+        gloss = self.ctx.glossary
+        spans = []
+        for s, e, w in words(inp.mt):
+            if len(w) < 2 or not is_cyrillic(w) or (w.isupper() and len(w) <= 6):
+                continue
+            if gloss is not None and gloss.is_name_form(w, self.lang):
+                continue
+            if w[0].isupper() and not _sentence_start(inp.mt, s):
+                continue  # a capitalised word inside a sentence: most likely a name
+            if not known(self.lang, w):
+                spans.append(Span(s, e, f"unknown word {w!r}"))
+        return float(len(spans)), spans, min(1.0, len(spans) / 4)
+
+    def accept(self, score: float) -> bool:
+        return score <= self.max_unknown

@@ -1,0 +1,352 @@
+"""CTranslate2 engine: the fast path, same outputs and confidence scale as the reference.
+
+The configured Hugging Face model is converted once into
+``<ctranslate2.cache_dir>/<model key>-<compute type>`` and reused. Conversion is
+crash-safe: it writes into a temporary sibling folder, marks it valid, then renames it
+into place; a folder without the marker is never used (it is removed and redone). A
+file lock serialises two processes converting the same model; if locking is not
+available, the loser of the final rename simply uses the winner's folder.
+
+Model-family quirks come from the same registry as the transformers engine
+(``family.source_text`` adds ``>>bel<<`` for multi-target Marian models,
+``family.target_prefix`` gives the forced NLLB / M2M-100 language token).
+
+Measured facts the code relies on (ctranslate2 4.8.5, checked in tests/test_ct2.py):
+
+* With ``length_penalty=1`` (greedy or beam) ``TranslationResult.scores`` is the sum of
+  the token log-probabilities, end token included, target prefix excluded, divided by
+  the number of tokens *including* the prefix and the end token. The engine converts it
+  back to the reference scale: mean log-probability per output token, end token
+  included, forced language token excluded.
+* ``max_decoding_length`` counts the target prefix. The ct2 Marian conversion has no
+  ``forced_eos_token_id``: where transformers forces ``</s>`` as the last token at the
+  length limit (log-probability 0), ct2 stops one token earlier without it. So ct2 gets
+  one step less and the forced end token is counted with log-probability 0.
+* ct2 drops ``</s>`` from hypotheses unless ``return_end_token=True`` (used here, then
+  stripped, so ``n_tokens`` knows whether the model ended the sentence itself).
+
+Tokenizer: :mod:`workflow.translation.subwords` reproduces transformers' Marian and NLLB tokenizers
+without importing transformers (which imports torch: 2-4 s and ~200 MB); other tokenizers
+(M2M-100, anything it does not reproduce exactly) go through transformers' AutoTokenizer.
+Only a missing conversion imports transformers and torch (once per model).
+
+Threads: ``inter_threads`` batches run in parallel, each on ``intra_threads`` cores. On
+the 2-core development machine ``inter=2, intra=1`` was the fastest layout for batched
+greedy and beam decoding (see bench/README.md); the default for ``0`` is therefore as
+many parallel batches as cores (at most 4) with the remaining cores shared inside them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from workflow.core.config import Config, Decoding
+from workflow.core.errors import ConfigError, WorkflowError
+from workflow.translation.hub import ResolvedModel
+from workflow.translation.subwords import Subwords, load_subwords
+from workflow.translation.engines.base import Engine, Translation, register_engine
+
+VALID_MARKER = ".workflow-valid"
+
+
+# ---------------------------------------------------------------- settings
+
+
+def ct2_device(setting: str) -> str:
+    if setting != "auto":
+        return setting
+    import ctranslate2
+
+    try:
+        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    except Exception:  # noqa: BLE001 - a CPU-only build may raise instead of returning 0
+        return "cpu"
+
+
+def resolve_compute_type(setting: str, device: str) -> str:
+    """``auto``: int8 on CPU; int8_float16 (else float16) on CUDA; float32 if unsupported."""
+    if setting != "auto":
+        return setting
+    import ctranslate2
+
+    supported = set(ctranslate2.get_supported_compute_types(device))
+    prefs = ("int8_float16", "float16", "int8", "float32") if device == "cuda" else ("int8", "int8_float32", "float32")
+    return next((c for c in prefs if c in supported), "default")
+
+
+def cpu_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def thread_layout(inter: int, intra: int, device: str, cores: int | None = None) -> tuple[int, int]:
+    """Threads for ``0`` (auto). CPU: parallel batches = min(cores, 4), the rest of the
+    cores inside each batch (2 cores -> 2 x 1, measured 1.8x faster than 1 x 2). CUDA: one
+    batch at a time per device, a few CPU threads for the host side."""
+    cores = cores or cpu_cores()
+    if device == "cuda":
+        return (inter or 1, intra or min(4, cores))
+    inter = inter or min(cores, 4)
+    intra = intra or max(1, cores // inter)
+    return inter, intra
+
+
+def safe_name(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")[:80]
+    return f"{slug}-{hashlib.sha256(text.encode()).hexdigest()[:10]}"
+
+
+# ---------------------------------------------------------------- conversion
+
+
+def converted_folder(model: ResolvedModel, cache_dir: Path, quantization: str) -> Path:
+    return cache_dir / f"{safe_name(model.key)}-{quantization}"
+
+
+def is_valid(folder: Path) -> bool:
+    return (folder / VALID_MARKER).is_file() and (folder / "model.bin").is_file()
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: rely on the atomic rename
+        yield
+        return
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX)
+        except OSError:  # e.g. a file system without locks: rely on the atomic rename
+            pass
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def ensure_converted(model: ResolvedModel, cache_dir: Path, quantization: str, *, converter=None) -> Path:
+    """The converted model folder, converting on first use (crash-safe, see module doc)."""
+    final = converted_folder(model, cache_dir, quantization)
+    if is_valid(final):
+        return final
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with _file_lock(cache_dir / (final.name + ".lock")):
+        if is_valid(final):  # another process converted it while we waited
+            return final
+        # leftovers of a crashed conversion: never used, removed
+        for stale in cache_dir.glob(final.name + ".tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        if final.exists():
+            shutil.rmtree(final, ignore_errors=True)
+        tmp = cache_dir / f"{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        try:
+            (converter or _convert)(model, tmp, quantization)
+            (tmp / VALID_MARKER).write_text(
+                json.dumps({"model": model.key, "quantization": quantization, "created": time.time(),
+                            "ctranslate2": _ct2_version()}),
+                encoding="utf-8",
+            )
+            try:
+                os.replace(tmp, final)
+            except OSError:
+                if not is_valid(final):  # not someone else's finished conversion
+                    raise
+        except Exception as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(e, WorkflowError):
+                raise
+            raise WorkflowError(f"{model.ref.id}: conversion to CTranslate2 failed ({type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''})") from None
+        finally:
+            if tmp.exists() and is_valid(final):
+                shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def _ct2_version() -> str:
+    import ctranslate2
+
+    return ctranslate2.__version__
+
+
+def _convert(model: ResolvedModel, out: Path, quantization: str) -> None:
+    from ctranslate2.converters import TransformersConverter
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    quant = None if quantization in ("default", "float32") else quantization
+    TransformersConverter(str(model.folder)).convert(str(out), quantization=quant, force=True)
+
+
+# ---------------------------------------------------------------- engine
+
+
+@register_engine("ctranslate2")
+class CT2Engine(Engine):
+    """``ctranslate2.Translator`` over a converted copy of the configured model."""
+
+    # bench only: force every output to exactly this many tokens (comparable runs)
+    fixed_output_tokens: int | None = None
+
+    def __init__(self, model: ResolvedModel, decoding: Decoding, config: Config) -> None:
+        super().__init__(model, decoding, config)
+        try:
+            import ctranslate2
+        except ImportError as e:  # pragma: no cover
+            raise ConfigError(f"engine 'ctranslate2' is not installed ({e})", hint="pip install ctranslate2") from None
+        model.weights(allow_pickle=config.allow_pickle)  # refuses pickle checkpoints unless allowed
+        settings = config.ctranslate2
+        self.device = ct2_device(decoding.device)
+        self.compute_type = resolve_compute_type(settings.compute_type, self.device)
+        self.inter_threads, self.intra_threads = thread_layout(settings.inter_threads, settings.intra_threads, self.device)
+        try:  # torch-free when workflow.translation.subwords reproduces the tokenizer, else transformers'
+            self.tokenizer: Subwords = load_subwords(model.folder, self.family.name, **self.family.tokenizer_kwargs())
+        except (OSError, ValueError) as e:
+            raise WorkflowError(f"{model.folder}: cannot load tokenizer ({str(e).splitlines()[0][:300]})") from None
+        self.folder = ensure_converted(model, config.resolve(settings.cache_dir), self.compute_type)
+        try:
+            self.translator = ctranslate2.Translator(
+                str(self.folder), device=self.device, compute_type=self.compute_type,
+                inter_threads=self.inter_threads, intra_threads=self.intra_threads,
+            )
+        except (RuntimeError, ValueError) as e:
+            raise WorkflowError(f"{self.folder}: cannot load converted model ({str(e).splitlines()[0][:300]})") from None
+        self._templates: dict[str, tuple[str, ...]] = {}
+        self._checked: set[str] = set()
+        self._memo: dict[str, dict[str, list[int]]] = {}
+        cfg = self.family.config
+        gen = _read_json(model.folder / "generation_config.json")
+        eos_id = gen.get("eos_token_id", cfg.get("eos_token_id"))
+        forced = gen.get("forced_eos_token_id", cfg.get("forced_eos_token_id"))
+        self.forced_eos = forced is not None and forced == eos_id
+        self.eos_token = self.tokenizer.ids_to_tokens([eos_id])[0] if isinstance(eos_id, int) else "</s>"
+
+    @classmethod
+    def cache_settings(cls, config: Config) -> dict:
+        device = ct2_device(config.decoding.device)
+        return {**super().cache_settings(config),
+                "compute_type": resolve_compute_type(config.ctranslate2.compute_type, device)}
+
+    def check_target(self, target: str) -> None:
+        if target not in self._checked:  # once per target (the family scans its vocabulary)
+            super().check_target(target)
+            self._checked.add(target)
+
+    # --- tokens (memoised: the base class counts each text, then all; ct2 needs them again)
+    def _source_text(self, text: str, target: str) -> str:
+        """``family.source_text`` through a per-target template (the Marian family scans
+        its whole vocabulary on every call, 0.2 s at 61k entries)."""
+        template = self._templates.get(target)
+        if template is None:
+            t = self.family.source_text("\x00", target)
+            template = self._templates[target] = tuple(t.split("\x00")) if t.count("\x00") == 1 else ()
+        return template[0] + text + template[1] if template else self.family.source_text(text, target)
+
+    def _ids(self, texts: Sequence[str], target: str) -> list[list[int]]:
+        memo = self._memo.setdefault(target, {})
+        if len(memo) > 50_000:  # bounded: a run translates chunk by chunk
+            memo.clear()
+        missing = list(dict.fromkeys(t for t in texts if t not in memo))
+        if missing:
+            memo.update(zip(missing, self.tokenizer.encode([self._source_text(t, target) for t in missing])))
+        return [memo[t] for t in texts]
+
+    def count_tokens(self, texts, target):
+        return [len(ids) for ids in self._ids(texts, target)]
+
+    def max_source_tokens(self) -> int:
+        limits = [self.family.config.get("max_position_embeddings"), self.tokenizer.model_max_length]
+        ok = [int(x) for x in limits if x and x < 10**7]
+        return min(ok) if ok else 512
+
+    def batches(self, order: list[int], lengths: list[int]) -> list[list[int]]:
+        """Token-budget batches over the length-sorted order (longest first). The budget is
+        ``batch_tokens`` padded source tokens, lowered so that there are at least as many
+        batches as parallel translators (otherwise ``inter_threads`` would idle)."""
+        if not order:
+            return []
+        padded_total = sum(lengths[k] for k in order)
+        budget = max(1, min(self.decoding.batch_tokens, math.ceil(padded_total / self.inter_threads)))
+        out: list[list[int]] = []
+        cur: list[int] = []
+        longest = 0
+        for k in order:
+            n = lengths[k]
+            if cur and max(longest, n) * (len(cur) + 1) > budget:
+                out.append(cur)
+                cur, longest = [], 0
+            cur.append(k)
+            longest = max(longest, n)
+        if cur:
+            out.append(cur)
+        return out
+
+    # --- decoding
+    def _source_tokens(self, texts: Sequence[str], target: str) -> list[list[str]]:
+        return [self.tokenizer.ids_to_tokens(ids) for ids in self._ids(texts, target)]
+
+    def _options(self, sources: list[list[str]]) -> dict:
+        src_len = max(len(s) for s in sources)
+        max_new = min(self.max_source_tokens(), int(self.decoding.max_length_ratio * src_len) + 10)
+        # transformers counts a forced end token among max_new_tokens; ct2 cannot force it
+        max_len = max(1, max_new - (1 if self.forced_eos else 0))
+        min_len = 0
+        if self.fixed_output_tokens:
+            max_len = min_len = self.fixed_output_tokens
+        return dict(beam_size=self.decoding.beam_size, length_penalty=1.0, max_decoding_length=max_len,
+                    min_decoding_length=min_len, return_scores=True, return_end_token=True, max_input_length=0)
+
+    def _submit(self, texts: Sequence[str], target: str):
+        sources = self._source_tokens(texts, target)
+        prefix = self.family.target_prefix(target)
+        prefixes = [[prefix] for _ in sources] if prefix else None
+        results = self.translator.translate_batch(sources, prefixes, asynchronous=True, **self._options(sources))
+        return results, (1 if prefix else 0)
+
+    def _collect(self, pending) -> list[Translation]:
+        results, n_prefix = pending
+        out = []
+        for r in results:
+            res = r.result()
+            tokens = list(res.hypotheses[0])
+            score = res.scores[0]
+            ended = bool(tokens) and len(tokens) > n_prefix and tokens[-1] == self.eos_token
+            norm_len = len(tokens)  # prefix and end token included: ct2's length normalisation
+            total = score * norm_len  # sum of log-probs (end token in, prefix out)
+            body = tokens[:-1] if ended else tokens
+            n = len(tokens) - n_prefix
+            if not ended and self.forced_eos:
+                n += 1  # transformers forces </s> here with log-probability 0
+            text = self.tokenizer.decode(self.tokenizer.tokens_to_ids(body)).strip()
+            out.append(Translation(text, (total / n) if n > 0 else None, max(n, 0)))
+        return out
+
+    def _translate_batch(self, texts, target):
+        return self._collect(self._submit(texts, target))
+
+    def _translate_batches(self, batches, target):
+        # every batch is queued now (not when the results are first read), so the
+        # ``inter_threads`` translators work in parallel and translate_chunks can queue the
+        # next list before collecting this one; results are handed back in order
+        pending = [self._submit(texts, target) for texts in batches]
+        return map(self._collect, pending)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
