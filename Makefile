@@ -1,6 +1,8 @@
 # The two commands of the README:
 #   make run    - set up (once) and run the whole workflow on corpus/ into aligned/
 #   make test   - set up (once) and run the test suite (what .ci/run calls)
+# and, for your own loop:
+#   make test-fast - the suite without the tests marked slow (e2e and unit tests over ~2 s)
 # Set-up creates .venv, installs the local CPU build of torch first (a bare `torch`
 # would pull a multi-GB CUDA build), then the project, and the Debian hunspell
 # dictionaries and Chromium used by the spelling check and the review-page test.
@@ -9,7 +11,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup system-deps bench-quick
+.PHONY: run test test-fast setup system-deps bench-quick
 
 setup: $(STAMP) system-deps
 
@@ -34,6 +36,9 @@ run: setup
 
 test: setup
 	HF_HUB_OFFLINE=1 TQDM_DISABLE=1 $(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: setup
+	HF_HUB_OFFLINE=1 TQDM_DISABLE=1 $(PY) -m pytest -q -p no:cacheprovider -m "not slow"
 
 bench-quick: setup
 	HF_HUB_OFFLINE=1 $(PY) bench/translate.py --quick

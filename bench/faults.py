@@ -32,7 +32,7 @@ import sys, time
 def point(name):
     sys.stderr.write(f"FAULT-POINT {name}\n"); sys.stderr.flush(); time.sleep(1.0)
 import workflow.translation.cache as cached, workflow.pipeline as pipeline, workflow.outputs.publish as export, workflow.core.store as store
-real_load, real_put, real_rows, real_write = cached.load_engine, store.Store.put_translations, pipeline.build_rows, export.write_atomic
+real_load, real_put, real_rows, real_write = cached.load_engine, store.Store.put_translations, pipeline.score_rows, export.write_atomic
 def load_engine(*a, **k):
     point("load"); return real_load(*a, **k)
 done = {"put": 0, "write": 0}
@@ -46,7 +46,7 @@ def write(*a, **k):
     r = real_write(*a, **k); done["write"] += 1
     if done["write"] == 1: point("write")
     return r
-cached.load_engine, store.Store.put_translations, pipeline.build_rows, export.write_atomic = load_engine, put, rows, write
+cached.load_engine, store.Store.put_translations, pipeline.score_rows, export.write_atomic = load_engine, put, rows, write
 from workflow.cli.app import main
 main(["run", "--config", sys.argv[1]])
 """

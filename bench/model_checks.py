@@ -48,12 +48,11 @@ def main() -> None:
     # the reverse model must accept "en" as a target: single-pair shapes (base is one)
     tb.SHAPES["small-pair"] = {**tb.SHAPES["small"], "targets": ()}
 
-    from workflow.translation.cache import EnginePool, translate_cached
-    from workflow.scoring.checks import REGISTRY
+    from workflow.translation.cache import EnginePool, backtranslators, translate_cached
+    from workflow.scoring.checks import REGISTRY, load_glossary
     from workflow.core.config import CT2, Checks, Config, Decoding, ModelRef
     from workflow.translation.engines.ctranslate2 import CT2Engine
     from workflow.translation.hub import resolve
-    from workflow.pipeline import backtranslators
     from workflow.scoring.score import score_segments
     from workflow.core.store import Store
 
@@ -70,19 +69,21 @@ def main() -> None:
         )
         model = resolve(ref)
         with Store(Path(tmp) / "store.sqlite") as store:
-            pool = EnginePool(config)
+            pool = EnginePool(config.translation)
             t0 = time.perf_counter()
             fwd = translate_cached(texts, "ru", model, store, pool)
             t_fwd = time.perf_counter() - t0
             mt = [t.text for t in fwd.translations]
-            back = backtranslators(config, store, pool, pool.reporter)["ru"]
+            back = backtranslators(config.checks.reverse_models, config.targets, base=config.base_dir, offline=config.offline,
+                                   beam_size=config.checks.roundtrip_beam_size, store=store, pool=pool,
+                                   reporter=pool.reporter)["ru"]
             t0 = time.perf_counter()
             back(mt, "en")
             t_back = time.perf_counter() - t0
-            no_rt = dataclasses.replace(config, checks=dataclasses.replace(config.checks, disabled=("roundtrip",)))
+            no_rt = dataclasses.replace(config.checks, disabled=("roundtrip",))
             t0 = time.perf_counter()
-            score_segments([f"s{i}" for i in range(len(texts))], texts, mt, [t.logprob for t in fwd.translations],
-                           "ru", no_rt, None)
+            score_segments(texts, mt, "ru", no_rt, glossary=load_glossary(str(config.resolve(no_rt.glossary))),
+                           seg_ids=[f"s{i}" for i in range(len(texts))], logprobs=[t.logprob for t in fwd.translations])
             t_checks = time.perf_counter() - t0
     n = len(texts)
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "

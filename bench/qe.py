@@ -12,8 +12,9 @@ Honest protocol: weights and the flag threshold are fitted (logistic regression 
 checks' badness, then the lowest threshold reaching precision 0.8) on half of the
 train2021 documents and measured on the other half, and vice versa (2-fold
 cross-validation by document; figures are the pooled out-of-fold predictions). The
-weights shipped in ``workflow.scoring.checks.DEFAULT_WEIGHTS`` are fitted on all train2021
-documents (``--calibrate`` prints them) and dev2022 is held out for them.
+weights shipped as each check's default ``weight`` (``Params`` of the checks in
+``workflow/scoring/checks/``, the ``[checks.<name>]`` tables of config.toml) are fitted on
+all train2021 documents (``--calibrate`` prints them) and dev2022 is held out for them.
 
     python bench/qe.py            # everything, prints a table for bench/README.md
     python bench/qe.py --quick    # train2021 cross-validation only; last line:
@@ -40,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from workflow.scoring.checks import CheckInput, REGISTRY, load_glossary, run_checks  # noqa: E402
-from workflow.core.config import Config  # noqa: E402
+from workflow.core.config import Checks  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 MQM = DATA / "wmt-qe2022-en-ru-mqm"
@@ -158,11 +159,11 @@ def overlaps(r: tuple[int, int] | None, spans) -> bool:
 # ---------------------------------------------------------------- scoring
 
 
-def run_all(segs: list[Seg], config: Config) -> tuple[np.ndarray, list]:
+def run_all(segs: list[Seg], settings: Checks) -> tuple[np.ndarray, list]:
     """Badness matrix (segments x checks) and the per-segment scores."""
     glossary = load_glossary(str(ROOT / "corpus" / "glossary.toml"))
     inputs = [CheckInput(str(i), s.src, s.mt) for i, s in enumerate(segs)]
-    scores = run_checks(inputs, "ru", config, glossary=glossary)
+    scores = run_checks(inputs, "ru", settings, glossary=glossary)
     X = np.zeros((len(segs), len(CHECK_NAMES)))
     for i, sc in enumerate(scores):
         for f in sc.findings:
@@ -321,20 +322,20 @@ def main(argv: list[str] | None = None) -> int:
     if not (MQM / "train2021-news").is_dir():
         print(f"shared data not found at {DATA}; this benchmark needs ../shared/data", file=sys.stderr)
         return 2
-    config = Config()
+    settings = Checks()
     out: dict = {}
     t0 = time.time()
     train = load_train()
-    Xtr, sc_tr = run_all(train, config)
+    Xtr, sc_tr = run_all(train, settings)
     t_checks = time.time() - t0
     evaluate_train(train, Xtr, out)
     y = np.array([s.major for s in train], float)
     w_all = fit_weights(Xtr, y)
     thr_all = pick_threshold(Xtr @ w_all, y, REVIEW_PRECISION)
     if args.calibrate:
-        print("weights fitted on all of train2021-news (clip >= 0):")
+        print("weights fitted on all of train2021-news (clip >= 0), as config.toml tables:")
         for name, w in zip(CHECK_NAMES, w_all):
-            print(f"    {name!r}: {w:.2f},")
+            print(f"    [checks.{name}] weight = {w:.2f}")
         print(f"flag_threshold = {thr_all:.2f}  (precision >= {REVIEW_PRECISION} on train2021; "
               f"p >= {TARGET_PRECISION}: {pick_threshold(Xtr @ w_all, y, TARGET_PRECISION):.2f})")
     print(f"train2021-news: {len(train)} segments, checks ran in {t_checks:.1f} s "
@@ -349,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick:
         word_mcc_train(train, sc_tr, out)
         dev = load_dev()
-        Xdv, sc_dv = run_all(dev, config)
+        Xdv, sc_dv = run_all(dev, settings)
         evaluate_dev(dev, Xdv, sc_dv, w_all, thr_all, out)
         wmt22(out)
         print(f"train2021 word-level MCC (blamed spans vs <v> spans): {out['word_mcc']:.3f} "

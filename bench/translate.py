@@ -147,11 +147,11 @@ def worker(args) -> dict:
         res["work_s"], res["target_tokens"], res["settings"] = best
         res["work_s"] += res["load_s"]  # like d: load + translate
     elif args.worker in ("d", "e"):
-        from workflow.translation.cache import EnginePool, translate_cached
         from workflow.core.config import load_config
+        from workflow.core.store import Store
+        from workflow.translation.cache import EnginePool, translate_cached
         from workflow.translation.engines.ctranslate2 import CT2Engine
         from workflow.translation.hub import resolve
-        from workflow.core.store import Store
 
         CT2Engine.fixed_output_tokens = n_tok  # bench only: every output exactly n_tok tokens
         loads = []
@@ -168,7 +168,7 @@ def worker(args) -> dict:
         model = resolve(cfg.model_for(target))
         res["resolve_s"] = time.perf_counter() - t0  # a local folder is fingerprinted (hashed) here
         with Store(cfg.resolve(cfg.store)) as store:
-            pool = TimedPool(cfg)
+            pool = TimedPool(cfg.translation)
             out = translate_cached(texts, target, model, store, pool)
         res["work_s"] = time.perf_counter() - t0  # end to end, model load included
         res["load_s"] = sum(loads)  # of which: model load (tokenizer, transformers import, ct2 model)
@@ -197,9 +197,9 @@ def run_worker(name: str, **kw) -> dict:
 def bench_shape(shape: str, n_sent: int, n_tok: int, naive_n: int, batched_n: int, sweep) -> dict:
     import tempfile
 
-    from workflow.core.config import load_config
+    from workflow.core.config import ModelRef, load_config
     from workflow.translation.engines.ctranslate2 import ensure_converted
-    from workflow.translation.hub import ModelRef, resolve
+    from workflow.translation.hub import resolve
 
     t0 = time.perf_counter()
     folder = build(shape)

@@ -1,7 +1,13 @@
-"""Shared fixtures: tiny local models (built once per test session) and project folders.
+"""Shared fixtures: tiny local models (built once, kept in a disk cache) and project folders.
 
 The models have the interfaces of the real ones (multi-target Marian with >>bel<< /
->>rus<<, NLLB-style codes, M2M-100 with __be__ / __ru__) and random weights; see workflow/tinymodels.py.
+>>rus<<, NLLB-style codes, M2M-100 with __be__ / __ru__) and random weights; see
+workflow/testing/tinymodels.py. Each is built once per recipe into
+``.workflow/test-models/`` (``$WORKFLOW_TEST_MODELS``) and reused by later sessions; see
+workflow/testing/cache.py.
+
+Marks every test under tests/e2e/ and the tests in ``SLOW`` as ``slow``:
+``pytest -m "not slow"`` (``make test-fast``) skips them.
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from workflow.testing.cache import Recipe, cached_model
+from workflow.testing.tinymodels import build_copy_marian, build_m2m100, build_marian, build_nllb
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -20,6 +29,22 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 DATA = Path(__file__).resolve().parent / "data"
 SHARED = ROOT.parent / "shared"
+E2E = Path(__file__).resolve().parent / "e2e"
+
+# Unit tests of over ~2 s (``--durations``) in tests/unit/translation/ and
+# tests/unit/scoring/, by node id (all parameters of a test when it has them): marked here
+# rather than with @pytest.mark.slow in those files, which others were editing when the
+# fast lane was set up; elsewhere the mark is on the test itself.
+SLOW = (
+    # ~5 s: a whole ``workflow run`` in a fresh interpreter
+    "tests/unit/translation/test_subwords.py::test_workflow_run_does_not_import_torch",
+)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.is_relative_to(E2E) or item.nodeid.split("[")[0] in SLOW:
+            item.add_marker(pytest.mark.slow)
 
 
 def corpus_lines() -> list[str]:
@@ -30,34 +55,50 @@ def cyrillic_lines() -> list[str]:
     return [line for lang in ("bel", "rus") for line in (DATA / f"tatoeba-sample.{lang}.txt").read_text(encoding="utf-8").splitlines()]
 
 
+def short_lines(words: int = 4) -> list[str]:
+    """The first few words of each corpus line, without repeats: the inputs the trained
+    tiny model (``trained_marian``) learned to copy."""
+    return list(dict.fromkeys(" ".join(line.split()[:words]) for line in corpus_lines()))
+
+
+# the session fixtures' models, by fixture name (tests/unit/core/test_tinymodels.py
+# rebuilds each and compares the bytes)
+RECIPES = {
+    "tiny_marian": Recipe(build_marian, (corpus_lines(), cyrillic_lines())),
+    "tiny_marian_single": Recipe(build_marian, (corpus_lines(), cyrillic_lines()), {"targets": ()}),
+    "tiny_nllb": Recipe(build_nllb, (corpus_lines() + cyrillic_lines(),)),
+    "tiny_m2m100": Recipe(build_m2m100, (corpus_lines() + cyrillic_lines(),)),
+    "trained_marian": Recipe(build_copy_marian, (corpus_lines(), cyrillic_lines(), short_lines())),
+}
+
+
 @pytest.fixture(scope="session")
-def tiny_marian(tmp_path_factory) -> Path:
-    from workflow.testing.tinymodels import build_marian
-
-    return build_marian(tmp_path_factory.mktemp("models") / "tiny-marian-en-zle", corpus_lines(), cyrillic_lines())
+def tiny_marian() -> Path:
+    return cached_model(RECIPES["tiny_marian"])
 
 
 @pytest.fixture(scope="session")
-def tiny_marian_single(tmp_path_factory) -> Path:
+def tiny_marian_single() -> Path:
     """A single-pair Marian model (no target tokens), like opus-mt-en-ru."""
-    from workflow.testing.tinymodels import build_marian
-
-    return build_marian(tmp_path_factory.mktemp("models") / "tiny-marian-en-ru", corpus_lines(), cyrillic_lines(), targets=())
+    return cached_model(RECIPES["tiny_marian_single"])
 
 
 @pytest.fixture(scope="session")
-def tiny_nllb(tmp_path_factory) -> Path:
-    from workflow.testing.tinymodels import build_nllb
-
-    return build_nllb(tmp_path_factory.mktemp("models") / "tiny-nllb", corpus_lines() + cyrillic_lines())
+def tiny_nllb() -> Path:
+    return cached_model(RECIPES["tiny_nllb"])
 
 
 @pytest.fixture(scope="session")
-def tiny_m2m100(tmp_path_factory) -> Path:
+def tiny_m2m100() -> Path:
     """An M2M-100 model like facebook/m2m100_418M (``__be__`` / ``__ru__`` language tokens)."""
-    from workflow.testing.tinymodels import build_m2m100
+    return cached_model(RECIPES["tiny_m2m100"])
 
-    return build_m2m100(tmp_path_factory.mktemp("models") / "tiny-m2m100", corpus_lines() + cyrillic_lines())
+
+@pytest.fixture(scope="session")
+def trained_marian() -> Path:
+    """A tiny Marian model briefly trained to copy its input (``short_lines()``): confident,
+    input-dependent next-token choices like a trained model's, for quantisation tests."""
+    return cached_model(RECIPES["trained_marian"])
 
 
 _CT2_CACHE: list[Path] = []  # one conversion cache for the whole test session
@@ -92,19 +133,3 @@ def project(tmp_path, tiny_marian) -> Path:
     write_config(tmp_path, be=tiny_marian, ru=tiny_marian, corpus=corpus)
     return tmp_path
 
-
-def short_lines(words: int = 4) -> list[str]:
-    """The first few words of each corpus line, without repeats: the inputs the trained
-    tiny model (``trained_marian``) learned to copy."""
-    return list(dict.fromkeys(" ".join(line.split()[:words]) for line in corpus_lines()))
-
-
-@pytest.fixture(scope="session")
-def trained_marian(tmp_path_factory) -> Path:
-    """A tiny Marian model briefly trained to copy its input (``short_lines()``): confident,
-    input-dependent next-token choices like a trained model's, for quantisation tests."""
-    from workflow.testing.tinymodels import build_marian, train_copy
-
-    folder = tmp_path_factory.mktemp("models") / "tiny-marian-copy"
-    build_marian(folder, corpus_lines(), cyrillic_lines(), init_std=0.05)
-    return train_copy(folder, short_lines())

@@ -1,32 +1,38 @@
-"""The whole run: corpus -> ingest -> segment -> translate -> align -> score -> write.
+"""The whole run, over one context: corpus -> segment -> translate -> score -> review -> publish.
 
-``run(config)`` is the library entry point behind ``workflow run``. Models are resolved
-before any work starts, so a missing model ends the run in seconds with nothing written.
+``run(config)`` is the library entry point behind ``workflow run``; ``rescore(config)``
+the one behind ``workflow score`` (re-scores what a run wrote, no translation). Models are
+resolved before any work starts, so a missing model ends the run in seconds with nothing
+written. Every stage gets its own config section from here.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workflow.translation.cache import EnginePool, translate_cached
-from workflow.core.config import Config
-from workflow.corpus.discover import discover
-from workflow.core.errors import InputError, WorkflowError
-from workflow.outputs.publish import write_outputs
-from workflow.corpus.ingest import Document, doc_id_for, read_document
-from workflow.core.lock import locked
-from workflow.translation.hub import ResolvedModel, resolve
-from workflow.core.progress import Reporter
 from workflow.align.references import attach_references
-from workflow.review.importer import apply_review
-from workflow.scoring.score import score_segments
-from workflow.corpus.screen import screen_document
-from workflow.corpus.segment import Segment, segment_document
+from workflow.core.config import Config
+from workflow.core.errors import InputError
+from workflow.core.lock import locked
+from workflow.core.progress import Reporter
+from workflow.core.records import STATUS_MT, STATUS_SKIPPED, Row, Translation
 from workflow.core.store import Store
-from workflow.core.records import Row
+from workflow.corpus.ingest import Document
+from workflow.corpus.load import load_corpus
+from workflow.corpus.segment import Segment, segment_document
+from workflow.outputs import parquet
+from workflow.outputs.publish import write_outputs
+from workflow.outputs.tsv import skipped_rows
+from workflow.review.apply import apply_review
+from workflow.scoring.checks import load_glossary, validate
+from workflow.scoring.score import score_segments
+from workflow.translation.cache import EnginePool, backtranslators, translate_cached
+from workflow.translation.hub import ResolvedModel, resolve_models
+from workflow.translation.paragraphs import translate_paragraphs
 
 
 @dataclass
@@ -42,158 +48,45 @@ class RunResult:
     cached: dict[str, int] = field(default_factory=dict)  # target -> taken from the store
 
 
-def load_corpus(config: Config, reporter: Reporter) -> tuple[list[Document], list[str]]:
-    corpus = discover(config.resolve(config.corpus))
-    problems = list(corpus.problems)
-    docs: list[Document] = []
-    used: set[str] = set()
-    seen: dict[str, Document] = {}  # content hash -> first document with that text
-    for src in corpus.sources:
-        rel = src.path.relative_to(corpus.root)
-        doc_id = doc_id_for(rel.with_suffix("")) if len(rel.parts) == 1 else "__".join(
-            doc_id_for(Path(p)) for p in rel.with_suffix("").parts
-        )
-        base, n = doc_id, 2
-        while doc_id in used:
-            doc_id, n = f"{base}-{n}", n + 1
-        used.add(doc_id)
-        try:
-            doc = read_document(src.path, config.ingest, doc_id=doc_id)
-        except InputError as e:
-            problems.append(str(e.message))
-            continue
-        problems.extend(doc.warnings)
-        take, notes = screen_document(doc, seen)  # not English / duplicate
-        problems.extend(notes)
-        if doc.paragraphs and take:
-            doc.references = dict(src.references)
-            docs.append(doc)
-    if not docs:
-        raise InputError(
-            f"{corpus.root}: no readable English documents (*.txt, *.md)"
-            + ("".join(f"\n  {p}" for p in problems) if problems else "")
-        )
-    return docs, problems
+@dataclass
+class RunContext:
+    """What every step of a run shares: settings, progress, the open store, the engines."""
+
+    config: Config
+    reporter: Reporter
+    store: Store
+    pool: EnginePool
+
+    @property
+    def out_dir(self) -> Path:
+        return self.config.resolve(self.config.out)
 
 
-def resolve_models(config: Config, reporter: Reporter) -> dict[str, ResolvedModel]:
-    base = config.path.parent if config.path else Path.cwd()
-    resolved: dict[str, ResolvedModel] = {}
-    by_ref: dict = {}
-    for target in config.targets:
-        ref = config.model_for(target)
-        if ref not in by_ref:
-            by_ref[ref] = resolve(ref, base=base, offline=config.offline)
-        resolved[target] = by_ref[ref]
-    return resolved
-
-
-@locked  # one run per project at a time (workflow/lock.py)
-def run(config: Config, reporter: Reporter | None = None) -> RunResult:
+@contextlib.contextmanager
+def _context(config: Config, reporter: Reporter | None) -> Iterator[RunContext]:
     reporter = reporter or Reporter()
+    validate(config.checks, str(config.path or "defaults"))  # a typo in [checks.*] stops before any work
+    with Store(config.resolve(config.store)) as store:
+        yield RunContext(config, reporter, store, EnginePool(config.translation, reporter))
+
+
+@locked  # one run per project at a time (workflow/core/lock.py)
+def run(config: Config, reporter: Reporter | None = None) -> RunResult:
     started = time.monotonic()
-    docs, problems = load_corpus(config, reporter)
+    docs, problems = load_corpus(config.resolve(config.corpus), config.ingest)
     segments = [s for d in docs for s in segment_document(d)]
-    models = resolve_models(config, reporter)
-    store = Store(config.resolve(config.store))
-    problems.extend(store.warnings)  # a damaged store was backed up and rebuilt
-    pool = EnginePool(config, reporter)
-    result = RunResult(docs, segments, [], problems, config.resolve(config.out))
-    try:
-        outputs = translate_all(segments, config, models, store, pool, reporter, result)
-        result.rows = build_rows(segments, outputs, models, config, reporter,
-                                 backtranslators(config, store, pool, reporter))
-        result.rows = apply_review(result.rows, store)  # reviewers' fixes win over MT, always
+    models = resolve_models(config.models, config.targets, base=config.base_dir, offline=config.offline)
+    with _context(config, reporter) as ctx:
+        problems.extend(ctx.store.warnings)  # a damaged store was backed up and rebuilt
+        result = RunResult(docs, segments, [], problems, ctx.out_dir)
+        result.rows = translate_rows(ctx, segments, models, result)
+        score_rows(ctx, result.rows)
+        apply_review(result.rows, ctx.store)  # reviewers' fixes win over MT, always
         attach_references(result.rows, {d.doc_id: d.references for d in docs if d.references})
-    finally:
-        store.close()
-    result.models_loaded = pool.loads
-    write_outputs(result, config)
+        result.models_loaded = ctx.pool.loads
+    _publish(config, result)
     result.seconds = time.monotonic() - started
     return result
-
-
-def translate_all(segments, config, models, store, pool, reporter, result) -> dict[str, list]:
-    """Per target: one (translation, cached) pair per segment (None for skipped ones)."""
-    todo = [s for s in segments if not s.skip]
-    outputs: dict[str, list] = {}
-    for target in config.targets:
-        if config.unit == "paragraph":
-            from workflow.translation.paragraphs import translate_paragraphs
-
-            pairs = translate_paragraphs(todo, target, models[target], store, pool, reporter)
-        else:
-            res = translate_cached([s.text for s in todo], target, models[target], store, pool, reporter,
-                                   label=f"Translating EN->{target.upper()}")
-            pairs = list(zip(res.translations, res.cached))
-        by_id = {s.seg_id: p for s, p in zip(todo, pairs)}
-        outputs[target] = [by_id.get(s.seg_id) for s in segments]
-        result.cached[target] = sum(1 for _, c in pairs if c)
-        result.translated[target] = sum(1 for _, c in pairs if not c)
-    return outputs
-
-
-def build_rows(segments, outputs, models, config, reporter: Reporter | None = None,
-               backtranslators: dict | None = None) -> list[Row]:
-    reporter = reporter or Reporter()
-    rows: list[Row] = []
-    for target in config.targets:
-        model = models[target]
-        done = [(seg, pair) for seg, pair in zip(segments, outputs[target]) if pair is not None]
-        with reporter.spinner(f"Scoring EN->{target.upper()} ({len(done)} segments)"):
-            verdicts = score_segments(
-                [s.seg_id for s, _ in done], [s.text for s, _ in done], [p[0].text for _, p in done],
-                [p[0].logprob for _, p in done], target, config, (backtranslators or {}).get(target),
-            )
-        by_id = {s.seg_id: v for (s, _), v in zip(done, verdicts)}
-        for seg, pair in zip(segments, outputs[target]):
-            if pair is None:
-                rows.append(Row.skipped(seg, target, model, config.engine))
-            else:
-                rows.append(Row.translated(seg, target, model, config.engine, pair[0], pair[1], by_id[seg.seg_id]))
-    return rows
-
-
-def backtranslators(config: Config, store: Store, pool: EnginePool, reporter: Reporter) -> dict:
-    """target -> translate(texts, "en") with the configured reverse model (round-trip check)."""
-    base = config.path.parent if config.path else Path.cwd()
-    out = {}
-    decoding = dataclasses.replace(config.decoding, beam_size=config.checks.roundtrip_beam_size)
-    for target, ref in config.checks.reverse_models.items():
-        if target not in config.targets:
-            continue
-        reverse = resolve(ref, base=base, offline=config.offline)
-
-        def translate(texts, lang, reverse=reverse, target=target):
-            res = translate_cached(texts, lang, reverse, store, pool, reporter, label=f"Back-translating {target.upper()}->EN",
-                                   decoding=decoding)
-            return [t.text for t in res.translations]
-
-        out[target] = translate
-    return out
-
-
-def check_models(config: Config) -> list[tuple[str, str, str]]:
-    """(target, model id, status) for ``workflow models``; never downloads."""
-    base = config.path.parent if config.path else Path.cwd()
-    out = []
-    for target in config.targets:
-        ref = config.model_for(target)
-        try:
-            m = resolve(ref, base=base, download=False)
-            out.append((target, ref.id, f"available ({m.family().name}, {m.revision[:12]}) at {m.folder}"))
-        except WorkflowError as e:
-            out.append((target, ref.id, "missing: " + e.message + " `workflow run` downloads it when the machine has network access."))
-    return out
-
-
-def _corpus_references(config: Config, reporter: Reporter) -> dict:
-    """doc_id -> {lang: reference file} of the corpus as it is now (none if it is gone)."""
-    try:
-        docs, _ = load_corpus(config, reporter)
-    except InputError:
-        return {}
-    return {d.doc_id: d.references for d in docs if d.references}
 
 
 @locked
@@ -202,39 +95,90 @@ def rescore(config: Config, reporter: Reporter | None = None) -> RunResult:
     config, glossary or threshold change), take in reviewers' fixes imported since, and
     re-read the reference files of ``corpus/`` (new, changed or removed ones), without
     translating anything."""
-    import polars as pl
-
-    from workflow.core.records import STATUS_SKIPPED
-
-    reporter = reporter or Reporter()
     out_dir = config.resolve(config.out)
-    table = out_dir / "segments.parquet"
-    if not table.exists():
-        raise InputError(f"{table}: no previous run to re-score", hint="Run `workflow run` first.")
-    names = {f.name for f in dataclasses.fields(Row)}
-    rows = [Row(**{k: v for k, v in r.items() if k in names}) for r in pl.read_parquet(table).iter_rows(named=True)]
-    store = Store(config.resolve(config.store))
-    pool = EnginePool(config, reporter)
-    try:
-        back = backtranslators(config, store, pool, reporter)
-        for target in sorted({r.target for r in rows}):
-            todo = [r for r in rows if r.target == target and r.status != STATUS_SKIPPED]
-            with reporter.spinner(f"Re-scoring EN->{target.upper()} ({len(todo)} segments)"):
-                verdicts = score_segments([r.seg_id for r in todo], [r.en for r in todo], [r.mt or "" for r in todo],
-                                          [r.logprob for r in todo], target, config, back.get(target))
-            for r, v in zip(todo, verdicts):
-                r.length_ratio, r.weak_score, r.flagged, r.spans = v.length_ratio, v.weak_score, v.flagged, list(v.spans)
-                r.flags = list(v.flags) + (["split_long_source"] if r.split else [])
-        rows = apply_review(rows, store)
-    finally:
-        store.close()
-    refs = _corpus_references(config, reporter)
+    rows = parquet.read_rows(out_dir)
+    with _context(config, reporter) as ctx:
+        score_rows(ctx, rows)
+        apply_review(rows, ctx.store)
+        models_loaded = ctx.pool.loads
     for r in rows:
         r.reference = None  # what the corpus holds now
-    attach_references(rows, refs)
-    segs = {r.seg_id for r in rows}
-    result = RunResult([], [], rows, [], out_dir, models_loaded=pool.loads)
-    result.segments = list(segs)  # counts only
-    result.documents = list({r.doc_id for r in rows})
-    write_outputs(result, config)
+    attach_references(rows, _corpus_references(config))
+    result = RunResult([], [], rows, [], out_dir, models_loaded=models_loaded)
+    result.documents = list(dict.fromkeys(r.doc_id for r in rows))  # counts only
+    result.segments = list(dict.fromkeys(r.seg_id for r in rows))
+    _publish(config, result)
     return result
+
+
+def translate_rows(ctx: RunContext, segments: list[Segment], models: dict[str, ResolvedModel],
+                   result: RunResult) -> list[Row]:
+    """One row per segment per target: translated (from the cache where it can) or skipped."""
+    config = ctx.config
+    todo = [s for s in segments if not s.skip]
+    rows: list[Row] = []
+    for target in config.targets:
+        model = models[target]
+        if config.unit == "paragraph":
+            pairs = translate_paragraphs(todo, target, model, ctx.store, ctx.pool, ctx.reporter)
+        else:
+            res = translate_cached([s.text for s in todo], target, model, ctx.store, ctx.pool, ctx.reporter,
+                                   label=f"Translating EN->{target.upper()}")
+            pairs = list(zip(res.translations, res.cached))
+        by_id = {s.seg_id: p for s, p in zip(todo, pairs)}
+        result.cached[target] = sum(1 for _, c in pairs if c)
+        result.translated[target] = sum(1 for _, c in pairs if not c)
+        for seg in segments:
+            pair = by_id.get(seg.seg_id)
+            rows.append(_row(seg, target, model, config.engine, *(pair or (None, False))))
+    return rows
+
+
+def _row(seg: Segment, target: str, model: ResolvedModel, engine: str, tr: Translation | None, cached: bool) -> Row:
+    common = dict(doc_id=seg.doc_id, seg_id=seg.seg_id, para=seg.para, sent=seg.sent, line=seg.line, hash=seg.hash,
+                  en=seg.text, target=target, model=model.ref.id, revision=model.revision, engine=engine)
+    if tr is None:
+        return Row(**common, status=STATUS_SKIPPED, skip_reason=seg.skip, mt=None, logprob=None, n_tokens=None,
+                   split=False, cached=False, length_ratio=None)
+    return Row(**common, status=STATUS_MT, skip_reason=None, mt=tr.text, logprob=tr.logprob, n_tokens=tr.n_tokens,
+               split=tr.split, cached=cached, length_ratio=None)
+
+
+def score_rows(ctx: RunContext, rows: list[Row]) -> None:
+    """Score every translated row in place with the one scoring function (``workflow.scoring``)."""
+    config = ctx.config
+    glossary = load_glossary(str(config.resolve(config.checks.glossary)))
+    back = backtranslators(config.checks.reverse_models, config.targets, base=config.base_dir, offline=config.offline,
+                           beam_size=config.checks.roundtrip_beam_size, store=ctx.store, pool=ctx.pool,
+                           reporter=ctx.reporter)
+    for target in dict.fromkeys(r.target for r in rows):
+        todo = [r for r in rows if r.target == target and not r.is_skipped]
+        with ctx.reporter.spinner(f"Scoring EN->{target.upper()} ({len(todo)} segments)"):
+            verdicts = score_segments([r.en for r in todo], [r.mt or "" for r in todo], target, config.checks,
+                                      glossary=glossary, seg_ids=[r.seg_id for r in todo],
+                                      logprobs=[r.logprob for r in todo], backtranslate=back.get(target))
+        for r, v in zip(todo, verdicts):
+            r.take_verdict(v)
+
+
+def _corpus_references(config: Config) -> dict:
+    """doc_id -> {lang: reference file} of the corpus as it is now (none if it is gone)."""
+    try:
+        docs, _ = load_corpus(config.resolve(config.corpus), config.ingest)
+    except InputError:
+        return {}
+    return {d.doc_id: d.references for d in docs if d.references}
+
+
+def _publish(config: Config, result: RunResult) -> None:
+    targets = list(config.targets)
+    summary = {
+        "documents": len(result.documents),
+        "segments": len(result.segments),
+        "skipped": len(skipped_rows(result.rows, targets)),
+        "translated": result.translated,
+        "cached": result.cached,
+        "models_loaded": result.models_loaded,
+        "problems": result.problems,
+    }
+    write_outputs(result.out_dir, result.rows, targets, summary)

@@ -40,11 +40,13 @@ import bisect
 import math
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
+from sacrebleu.metrics import CHRF
 
 from workflow.align.translit import name_key
+from workflow.core.text import CYRILLIC, LATIN
+from workflow.corpus.segment import split_sentences
 
 BEAD_TYPES: tuple[tuple[int, int], ...] = ((1, 1), (1, 0), (0, 1), (2, 1), (1, 2), (2, 2))
 
@@ -95,8 +97,6 @@ def _length_model(src_lang: str, tgt_lang: str) -> tuple[float, float]:
 
 _NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f ]\d+)*")
 _WORD = re.compile(r"[^\W\d_][\w'’ʼ-]*")
-_LATIN = re.compile(r"[A-Za-z]")
-_CYRILLIC = re.compile(r"[А-Яа-яЁёІіЎў]")
 _PUNCT_CLASSES = ("?", "!", "\"“”«»„", "([", ":")
 
 
@@ -106,16 +106,16 @@ def _anchors(text: str) -> dict[str, float]:
     for m in _NUMBER.finditer(text):
         key = "#" + re.sub(r"\D", "", m.group())
         out[key] = out.get(key, 0.0) + 1.0
-    cyrillic = bool(_CYRILLIC.search(text))
+    cyrillic = bool(CYRILLIC.search(text))
     for n, m in enumerate(_WORD.finditer(text)):
         w = m.group()
-        if _LATIN.match(w) and len(w) > 1:
+        if LATIN.match(w) and len(w) > 1:
             # Latin words: in Cyrillic text they were left untranslated (BBC, twp), so the
             # same word on the English side is strong evidence. English words are keyed
             # too; unmatched keys cost nothing, only shared ones are rewarded.
             key = "L" + w.lower()
             out[key] = out.get(key, 0.0) + 1.0
-        left_in_latin = cyrillic and _LATIN.match(w)  # also a name key, wherever it stands
+        left_in_latin = cyrillic and LATIN.match(w)  # also a name key, wherever it stands
         if not left_in_latin:
             if n == 0 and not (w.isupper() and len(w) > 1):
                 continue  # a sentence-initial capital says nothing, unless an acronym
@@ -461,8 +461,6 @@ def _confidence(evidence: float, kind: tuple[int, int], params: Params) -> float
 
 def _bridge_confidence(beads: list[Bead], bridge: list[str], tgt: list[str]) -> list[Bead]:
     """Blend the confidence with sacrebleu chrF between the bridge MT and the target."""
-    from sacrebleu.metrics import CHRF
-
     chrf = CHRF()
     out = []
     for bead in beads:
@@ -485,8 +483,6 @@ def align_paragraph(
 ) -> tuple[list[str], list[Bead]]:
     """Split a translated paragraph into sentences and align them to ``en_sents``.
     Returns (target sentences, beads)."""
-    from workflow.corpus.segment import split_sentences
-
     tgt_sents = split_sentences(target_paragraph, tgt_lang)
     return tgt_sents, align(en_sents, tgt_sents, src_lang, tgt_lang)
 
@@ -527,152 +523,3 @@ def align_paragraph_translation(en_sents: list[str], target_paragraph: str, tgt_
     renders it (see ``spread_targets`` for merges and insertions)."""
     tgt_sents, beads = align_paragraph(en_sents, target_paragraph, tgt_lang)
     return spread_targets(beads, tgt_sents, len(en_sents))
-
-
-# ------------------------------------------------------------------ three-way
-
-
-@dataclass(frozen=True)
-class ThreeWayRow:
-    """One row of the EN-BE-RU table: sentence indices per language (any may be empty)
-    and the lowest confidence of the beads that make it up."""
-
-    en: tuple[int, ...]
-    be: tuple[int, ...]
-    ru: tuple[int, ...]
-    score: float
-
-
-def _cuts(beads: list[Bead]) -> set[int]:
-    cuts, pos = {0}, 0
-    for b in beads:
-        pos += len(b.src)
-        cuts.add(pos)
-    return cuts
-
-
-def compose_three_way(en_be: list[Bead], en_ru: list[Bead], n_en: int) -> list[ThreeWayRow]:
-    """Compose EN-BE and EN-RU alignments into rows over the shared English side.
-
-    A row spans the smallest run of English sentences that both alignments treat as a
-    unit: where BE merges English 1-2 and RU merges 2-3, the row holds English 1-3 with
-    all the BE and RU sentences aligned to them. Target sentences aligned to no English
-    sentence (0:1) stay inside their row, or, when they fall between rows, get a row of
-    their own with empty ``en``. Rows come in document order.
-    """
-    common = sorted(_cuts(en_be) & _cuts(en_ru) | {0, n_en})
-    row_of = {}  # english index -> row number
-    for r, (p, q) in enumerate(zip(common, common[1:])):
-        for i in range(p, q):
-            row_of[i] = r
-    rows: list[dict] = [dict(en=list(range(p, q)), be=[], ru=[], score=1.0) for p, q in zip(common, common[1:])]
-    inserts: dict[int, dict] = {}  # common cut -> row of targets with no English
-    for lang, beads in (("be", en_be), ("ru", en_ru)):
-        pos = 0
-        for b in beads:
-            if b.src:
-                row = rows[row_of[b.src[0]]]
-            elif pos in common:
-                row = inserts.setdefault(pos, dict(en=[], be=[], ru=[], score=1.0))
-            else:
-                row = rows[row_of[pos]]
-            row[lang].extend(b.tgt)
-            row["score"] = min(row["score"], b.score)
-            pos += len(b.src)
-    ordered = []
-    for r, (p, _) in enumerate(zip(common, common[1:])):
-        if p in inserts:
-            ordered.append(inserts.pop(p))
-        ordered.append(rows[r])
-    ordered.extend(inserts[k] for k in sorted(inserts))
-    return [ThreeWayRow(tuple(r["en"]), tuple(sorted(r["be"])), tuple(sorted(r["ru"])), r["score"]) for r in ordered]
-
-
-# ------------------------------------------------------------------ files
-
-
-def read_sentences(path: Path, lang: str, presplit: bool) -> tuple[list[str], list[tuple[int, str]]]:
-    """Sentences of a document, and its paragraphs as (line, text).
-
-    ``presplit``: one sentence per non-empty line. Otherwise paragraphs are non-empty
-    lines (hard-wrapped lines joined, as in ingest) and are split with the workflow's
-    splitter (sentencex for English, razdel for Belarusian and Russian)."""
-    from workflow.core.errors import InputError
-    from workflow.corpus.ingest import decode, normalise_paragraph, normalise_text, split_paragraphs
-    from workflow.corpus.segment import split_sentences
-
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror})") from None
-    text, _ = decode(data, str(path))
-    text = normalise_text(text)
-    if presplit:
-        paras = [(n, normalise_paragraph(line)) for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
-        return [p for _, p in paras], paras
-    paras = [(n, normalise_paragraph(p)) for n, p in split_paragraphs(text)]
-    sents = [s for _, p in paras for s in split_sentences(p, lang)]
-    return sents, paras
-
-
-def align_files(
-    src: Path,
-    tgt: Path,
-    src_lang: str = "en",
-    tgt_lang: str = "be",
-    bridge: Path | None = None,
-    presplit: bool = False,
-) -> tuple[list[str], list[str], list[Bead]]:
-    """Read, split and align two documents; returns (source sentences, target sentences,
-    beads). ``bridge``: MT of the source into the target language, one line per source
-    sentence with ``presplit``, else one line per source paragraph (then aligned back to
-    the paragraph's sentences)."""
-    from workflow.core.errors import InputError
-
-    src_sents, src_paras = read_sentences(src, src_lang, presplit)
-    tgt_sents, _ = read_sentences(tgt, tgt_lang, presplit)
-    if not src_sents:
-        raise InputError(f"{src}: no text to align")
-    if not tgt_sents:
-        raise InputError(f"{tgt}: no text to align")
-    mt = None
-    if bridge is not None:
-        _, mt_lines = read_sentences(bridge, tgt_lang, presplit=True)
-        if presplit:
-            if len(mt_lines) != len(src_sents):
-                raise InputError(
-                    f"{bridge}: {len(mt_lines)} non-empty lines, but {src} has {len(src_sents)} sentences",
-                    hint="With --presplit the bridge needs one machine translation per source line.",
-                )
-            mt = [t for _, t in mt_lines]
-        else:
-            if len(mt_lines) != len(src_paras):
-                raise InputError(
-                    f"{bridge}: {len(mt_lines)} paragraphs, but {src} has {len(src_paras)}",
-                    hint="Without --presplit the bridge needs one line (machine translation) per source paragraph.",
-                )
-            from workflow.corpus.segment import split_sentences
-
-            mt = []
-            for (_, para), (_, mt_para) in zip(src_paras, mt_lines):
-                mt += align_paragraph_translation(split_sentences(para, src_lang), mt_para, tgt_lang)
-    return src_sents, tgt_sents, align(src_sents, tgt_sents, src_lang, tgt_lang, bridge=mt)
-
-
-def format_beads(beads: list[Bead], src_sents: list[str], tgt_sents: list[str], fmt: str = "tsv") -> str:
-    """``tsv``: header, then source ids, target ids (0-based, comma-separated, empty for
-    none), source text, target text, confidence. ``vecalign``: ``[0]:[0, 1]:0.83``."""
-    lines = []
-    if fmt == "vecalign":
-        for b in beads:
-            lines.append(f"[{', '.join(map(str, b.src))}]:[{', '.join(map(str, b.tgt))}]:{b.score:.4f}")
-    elif fmt == "tsv":
-        clean = lambda s: " ".join(s.split())  # noqa: E731  (no tabs or newlines in a cell)
-        lines.append("src_ids\ttgt_ids\tsrc\ttgt\tscore")
-        for b in beads:
-            src_text = clean(" ".join(src_sents[i] for i in b.src))
-            tgt_text = clean(" ".join(tgt_sents[j] for j in b.tgt))
-            lines.append(f"{','.join(map(str, b.src))}\t{','.join(map(str, b.tgt))}\t{src_text}\t{tgt_text}\t{b.score:.4f}")
-    else:
-        raise ValueError(f"unknown format {fmt!r} (tsv or vecalign)")
-    return "\n".join(lines) + "\n"

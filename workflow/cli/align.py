@@ -1,7 +1,6 @@
 """``workflow align``: line up an English document with its Belarusian or Russian version.
 
-The lead registers ``align_command`` in ``workflow/cli.py``, e.g.
-``app.command("align")(align_command)``.
+Registered in workflow.cli.app.
 """
 
 from __future__ import annotations
@@ -11,7 +10,9 @@ from typing import Annotated
 
 import typer
 
+from workflow.align.files import align_files, format_beads
 from workflow.core.errors import InputError
+from workflow.core.files import write_atomic
 from workflow.core.langs import LANGUAGES
 
 
@@ -30,9 +31,6 @@ def align_command(
     fmt: Annotated[str, typer.Option("--format", help="tsv (ids, texts, confidence) or vecalign ([0]:[0, 1]:0.83).")] = "tsv",
 ) -> None:
     """Align two documents sentence by sentence (1:1, 2:1, 1:2, 2:2, 1:0, 0:1 beads)."""
-    from workflow.align.aligner import align_files, format_beads
-    from workflow.core.files import write_atomic
-
     for flag, code in (("--src-lang", src_lang), ("--tgt-lang", tgt_lang)):
         if code not in LANGUAGES:
             raise InputError(f"{flag} {code!r}: unknown language (known: {', '.join(sorted(LANGUAGES))})")

@@ -1,4 +1,4 @@
-"""Typer command body for ``workflow compare`` (registered in workflow/cli.py)."""
+"""``workflow compare``: the command body (registered in workflow.cli.app)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,20 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
+from workflow.core.errors import InputError
+from workflow.core.langs import LANGUAGES
+from workflow.core.text import read_lines
+from workflow.outputs import parquet
+from workflow.scoring.compare import System, compare, format_result, run_system, text_system
+
+
+def load_system(path: Path, target: str | None) -> System:
+    """A text file (one segment per line) or a run (``aligned/`` or its ``segments.parquet``)."""
+    table = parquet.table_path(path)
+    if table.suffix == ".parquet" or path.is_dir():
+        return run_system(str(table.parent if table.name == parquet.NAME else table), parquet.read_rows(path), target)
+    return text_system(path)
 
 
 def compare_command(
@@ -17,10 +31,6 @@ def compare_command(
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the test (same seed, same p-values).")] = 12345,
 ) -> None:
     """Compare systems or runs on the same segments: BLEU, chrF++, TER and paired significance."""
-    from workflow.scoring.compare import compare, format_result, load_system, read_lines
-    from workflow.core.errors import InputError
-    from workflow.core.langs import LANGUAGES
-
     if test not in ("ar", "bs"):
         raise InputError(f"--test is {test!r}; choose ar or bs")
     if target is not None and (target not in LANGUAGES or target == "en"):

@@ -50,6 +50,17 @@ class CT2:
 
 
 @dataclass(frozen=True)
+class TranslationSettings:
+    """What the translation stage (engines, engine pool) is given: ``Config.translation``.
+    ``ctranslate2.cache_dir`` is used as is; ``Config.translation`` resolves it."""
+
+    engine: str = "ctranslate2"
+    decoding: Decoding = Decoding()
+    ctranslate2: CT2 = CT2()
+    allow_pickle: bool = False
+
+
+@dataclass(frozen=True)
 class BoilerplateRule:
     name: str
     pattern: str  # Python regex, matched against the whole paragraph (case-insensitive)
@@ -78,25 +89,30 @@ class Ingest:
 
 
 @dataclass(frozen=True)
-class Thresholds:
-    min_confidence: float = -1.2  # mean token log-probability below this is flagged
-    length_ratio: dict[str, tuple[float, float]] = field(
-        default_factory=lambda: {"be": (0.6, 1.9), "ru": (0.6, 1.9)}
-    )
-
-@dataclass(frozen=True)
 class Checks:
-    """Reference-free checks and the weak-spot score (workflow.scoring.checks; bench/qe.py calibrates)."""
+    """The scoring stage's section (workflow.scoring; bench/qe.py calibrates). Each check's own
+    parameters, threshold and weight are in its ``[checks.<name>]`` table, kept here as
+    ``params`` and validated against the check's ``Params`` by ``workflow.scoring.checks.validate``."""
 
     disabled: tuple[str, ...] = ()  # names of checks to switch off (see workflow.scoring.checks.REGISTRY)
     glossary: str = "corpus/glossary.toml"  # names and terms with their be/ru forms
     flag_threshold: float = 0.7  # weak-spot score at or above which a segment is flagged (bench/qe.py)
-    weights: dict[str, float] = field(default_factory=dict)  # per-check weight overrides
-    min_roundtrip_chrf: float = 35.0  # chrF of back-translation vs English below this is flagged
     roundtrip_beam_size: int = 1  # back-translation decoding (greedy: about a third of beam 4's time)
-    max_unknown_words: int = 0  # more words unknown to hunspell than this is flagged
     reverse_models: dict[str, ModelRef] = field(default_factory=dict)  # be/ru -> en, for round trip
+    # [checks.<name>] tables as read (check name -> {parameter: value})
+    params: dict[str, dict[str, Any]] = field(default_factory=dict, metadata={"subtables": True})
 
+
+# Keys of older config files: where each one lives now (``<name>`` is filled with the
+# first key of the old table when there is one).
+MOVED: dict[str, str] = {
+    "thresholds.min_confidence": "[checks.confidence] min",
+    "thresholds.length_ratio": "[checks.length] ratio",
+    "thresholds": "the check tables: min_confidence to [checks.confidence] min, length_ratio to [checks.length] ratio",
+    "checks.weights": "[checks.<name>] weight",
+    "checks.min_roundtrip_chrf": "[checks.roundtrip] min_chrf",
+    "checks.max_unknown_words": "[checks.spelling] max_unknown",
+}
 
 
 @dataclass(frozen=True)
@@ -115,18 +131,27 @@ class Config:
     decoding: Decoding = Decoding()
     ctranslate2: CT2 = CT2()
     ingest: Ingest = Ingest()
-    thresholds: Thresholds = Thresholds()
     checks: Checks = Checks()
     # where the config was read from; relative paths are resolved against its folder
     path: Path | None = field(default=None, compare=False)
 
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths (corpus, store, models) are resolved against."""
+        return self.path.parent if self.path else Path.cwd()
+
     def resolve(self, relative: str) -> Path:
-        base = self.path.parent if self.path else Path.cwd()
         p = Path(relative).expanduser()
-        return p if p.is_absolute() else (base / p)
+        return p if p.is_absolute() else (self.base_dir / p)
 
     def model_for(self, target: str) -> ModelRef:
         return self.models[target]
+
+    @property
+    def translation(self) -> TranslationSettings:
+        """The translation stage's settings, the CTranslate2 cache folder resolved."""
+        ct2 = dataclasses.replace(self.ctranslate2, cache_dir=str(self.resolve(self.ctranslate2.cache_dir)))
+        return TranslationSettings(self.engine, self.decoding, ct2, self.allow_pickle)
 
 
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -157,7 +182,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
             raise ConfigError(f"{cfg_path}: invalid TOML: {e}") from None
     where = str(cfg_path) if cfg_path else "defaults"
     data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
-    cfg = _build(Config, data, where, "")
+    cfg = build_dataclass(Config, data, where, "")
     cfg = dataclasses.replace(cfg, path=cfg_path.resolve() if cfg_path else None)
     _check_semantics(cfg, where)
     return cfg
@@ -178,9 +203,6 @@ def _check_semantics(cfg: Config, where: str) -> None:
     for t in cfg.targets:
         if t not in cfg.models:
             raise ConfigError(f"{where}: no model for target {t!r}", hint=f"Add `{t} = \"<model id or folder>\"` under [models].")
-    for t in cfg.thresholds.length_ratio:
-        if t not in LANGUAGES:
-            raise ConfigError(f"{where}: key 'thresholds.length_ratio.{t}': unknown language {t!r}")
     if cfg.checks.glossary != Checks().glossary and not cfg.resolve(cfg.checks.glossary).is_file():
         raise ConfigError(
             f"{where}: key 'checks.glossary': file {cfg.resolve(cfg.checks.glossary)} not found",
@@ -195,20 +217,41 @@ def _check_semantics(cfg: Config, where: str) -> None:
         raise ConfigError(f"{where}: key 'checks.roundtrip_beam_size' must be at least 1")
 
 
-def _build(cls: type, data: Any, where: str, prefix: str) -> Any:
-    """Build dataclass ``cls`` from a TOML table, checking keys and types."""
+def build_dataclass(cls: type, data: Any, where: str, prefix: str) -> Any:
+    """Build dataclass ``cls`` from a TOML table, checking keys and types.
+
+    ``where`` (the config file) and ``prefix`` (the table's dotted key, ending in ".")
+    name the key in errors. A field with ``metadata={"subtables": True}`` collects the
+    sub-tables that are not fields, unchecked (their owner validates them)."""
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: key '{prefix.rstrip('.') or '(top level)'}' must be a table")
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "path"}
+    subtables = next((f.name for f in dataclasses.fields(cls) if f.metadata.get("subtables")), None)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in ("path", subtables)}
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key not in fields:
+            moved = _moved(prefix + key, value)
+            if moved:
+                raise ConfigError(f"{where}: key '{moved[0]}' is no longer read", hint=f"'{moved[0]}' moved to {moved[1]}.")
+            if subtables and isinstance(value, dict):
+                kwargs.setdefault(subtables, {})[key] = value
+                continue
             guess = difflib.get_close_matches(key, list(fields), n=1)
             hint = f"Did you mean '{prefix}{guess[0]}'?" if guess else f"Known keys here: {', '.join(fields)}."
             raise ConfigError(f"{where}: unknown key '{prefix}{key}'", hint=hint)
         kwargs[key] = _convert(hints[key], value, where, f"{prefix}{key}")
     return cls(**kwargs)
+
+
+def _moved(key: str, value: Any) -> tuple[str, str] | None:
+    """(old key, where it lives now) when ``key`` (or a key of its table) is in ``MOVED``."""
+    subs = [f"{key}.{k}" for k in value] if isinstance(value, dict) else []
+    old = next((k for k in [*subs, key] if k in MOVED), None)
+    if old is None:
+        return None
+    name = subs[0].rsplit(".", 1)[1] if subs and old == key else "<name>"
+    return old, MOVED[old].replace("<name>", name)
 
 
 def _type_name(tp: Any) -> str:
@@ -221,7 +264,7 @@ def _convert(tp: Any, value: Any, where: str, key: str) -> Any:
     if dataclasses.is_dataclass(tp):
         if tp is ModelRef and isinstance(value, str):
             value = {"id": value}
-        return _build(tp, value, where, key + ".")
+        return build_dataclass(tp, value, where, key + ".")
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None

@@ -6,6 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
 
 class Bar(Protocol):
     def advance(self, n: int = 1) -> None: ...
@@ -33,8 +36,6 @@ class _NullBar:
 
 class RichReporter(Reporter):
     def __init__(self, console=None) -> None:
-        from rich.console import Console
-
         self.console = console or Console(stderr=True, soft_wrap=True)
 
     def info(self, message: str) -> None:
@@ -42,8 +43,6 @@ class RichReporter(Reporter):
 
     @contextmanager
     def bar(self, description: str, total: int | None) -> Iterator[Bar]:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
         with Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), TimeRemainingColumn(), console=self.console, transient=False,

@@ -1,20 +1,41 @@
-"""The segments table: one row per English segment per target language.
+"""The records every stage passes on. They import no stage.
 
-This is the typed record every stage after translation reads and writes, and the schema
-of ``aligned/segments.parquet``.
+- :class:`Translation`: what an engine returns for one source text.
+- :class:`SegmentVerdict`: what scoring says of one translation.
+- :class:`Row`: one English segment in one target language, the schema of
+  ``aligned/segments.parquet`` (``workflow.outputs.parquet`` reads and writes it).
+- the statuses a row can have, and :func:`is_flagged` / :func:`by_document`, the two
+  views of rows that every output uses.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
-from workflow.translation.hub import ResolvedModel
-from workflow.scoring.score import SegmentVerdict
-from workflow.corpus.segment import Segment
-from workflow.translation.engines.base import Translation
+STATUS_MT = "mt"  # machine translation
+STATUS_SKIPPED = "skipped"  # boilerplate or not English: never translated
+STATUS_REVIEWED = "reviewed"  # a reviewer's approved fix replaces the MT
 
-STATUS_SKIPPED = "skipped"
-STATUS_MT = "mt"
+
+@dataclass(frozen=True)
+class Translation:
+    text: str
+    logprob: float | None  # mean log-probability per output token (higher = more confident)
+    n_tokens: int  # output tokens scored
+    split: bool = False  # the source exceeded the model's limit and was translated in pieces
+
+
+@dataclass(frozen=True)
+class SegmentVerdict:
+    """What scoring says of one translation (``workflow.scoring.score``)."""
+
+    length_ratio: float | None
+    weak_score: float  # higher = worse
+    flagged: bool  # at or above the flag threshold: a reviewer should look here
+    flags: list[str] = field(default_factory=list)  # names of the checks that did not accept
+    spans: list[dict] = field(default_factory=list)  # {"start", "end", "reason"} on the target text
 
 
 @dataclass
@@ -27,7 +48,7 @@ class Row:
     hash: str
     en: str
     target: str
-    status: str  # "mt" | "skipped" (later: "reviewed")
+    status: str  # STATUS_MT | STATUS_SKIPPED | STATUS_REVIEWED
     skip_reason: str | None
     mt: str | None
     model: str
@@ -42,7 +63,7 @@ class Row:
     weak_score: float = 0.0
     flagged: bool = False
     spans: list[dict] = field(default_factory=list)  # blamed {"start", "end", "reason"} in mt
-    # review loop (workflow.review.importer): the approved fix next to the MT it replaced
+    # review loop (workflow.review): the approved fix next to the MT it replaced
     approved: str | None = None  # reviewer's approved text (status "reviewed"); mt keeps the MT
     reviewer: str | None = None
     reviewed_at: float | None = None  # unix time of approval
@@ -57,36 +78,31 @@ class Row:
         """The target text a reviewer sees: the approved fix if any, else the MT."""
         return self.approved if self.approved is not None else self.mt
 
-    @staticmethod
-    def skipped(seg: Segment, target: str, model: ResolvedModel, engine: str) -> "Row":
-        return Row(seg.doc_id, seg.seg_id, seg.para, seg.sent, seg.line, seg.hash, seg.text, target, STATUS_SKIPPED,
-                   seg.skip, None, model.ref.id, model.revision, engine, None, None, False, False, None, [], 0.0)
+    @property
+    def is_skipped(self) -> bool:
+        return self.status == STATUS_SKIPPED
 
-    @staticmethod
-    def translated(seg: Segment, target: str, model: ResolvedModel, engine: str, tr: Translation, cached: bool,
-                   verdict: SegmentVerdict) -> "Row":
-        flags = list(verdict.flags) + (["split_long_source"] if tr.split else [])
-        return Row(seg.doc_id, seg.seg_id, seg.para, seg.sent, seg.line, seg.hash, seg.text, target, STATUS_MT,
-                   None, tr.text, model.ref.id, model.revision, engine, tr.logprob, tr.n_tokens, tr.split, cached,
-                   verdict.length_ratio, flags, verdict.weak_score, verdict.flagged, list(verdict.spans))
+    def take_verdict(self, verdict: SegmentVerdict) -> None:
+        """Set the scoring columns from ``verdict`` (a split source stays flagged as such)."""
+        self.length_ratio, self.weak_score, self.flagged = verdict.length_ratio, verdict.weak_score, verdict.flagged
+        self.spans = list(verdict.spans)
+        self.flags = list(verdict.flags) + (["split_long_source"] if self.split else [])
 
 
-def to_frame(rows: list[Row]):
-    import polars as pl
+def is_flagged(row) -> bool:
+    """A weak spot a reviewer should look at (``Row.flagged`` from scoring; any flag otherwise)."""
+    flagged = getattr(row, "flagged", None)
+    return bool(row.flags) if flagged is None else bool(flagged)
 
-    schema = {
-        "doc_id": pl.Utf8, "seg_id": pl.Utf8, "para": pl.Int32, "sent": pl.Int32, "line": pl.Int32,
-        "hash": pl.Utf8, "en": pl.Utf8, "target": pl.Utf8, "status": pl.Utf8, "skip_reason": pl.Utf8,
-        "mt": pl.Utf8, "model": pl.Utf8, "revision": pl.Utf8, "engine": pl.Utf8, "logprob": pl.Float64,
-        "n_tokens": pl.Int32, "split": pl.Boolean, "cached": pl.Boolean, "length_ratio": pl.Float64,
-        "flags": pl.List(pl.Utf8), "weak_score": pl.Float64, "flagged": pl.Boolean,
-        "spans": pl.List(pl.Struct({"start": pl.Int32, "end": pl.Int32, "reason": pl.Utf8})),
-        "approved": pl.Utf8, "reviewer": pl.Utf8, "reviewed_at": pl.Float64, "hter": pl.Float64,
-        "chrf": pl.Float64, "fuzzy_match": pl.Utf8, "fuzzy_score": pl.Float64,
-        "reference": pl.Utf8,
-    }
-    assert [f.name for f in fields(Row)] == list(schema), "Row and its parquet schema must list the same columns"
-    if not rows:
-        return pl.DataFrame(schema=schema)
-    # column-wise and shallow (dataclasses.asdict deep-copies every span: 4.6 s for 11k rows)
-    return pl.DataFrame({name: [getattr(r, name) for r in rows] for name in schema}, schema=schema)
+
+def by_document(rows: Iterable[Row]) -> dict[str, list[tuple[str, dict[str, Row]]]]:
+    """Per document, in document order: (seg_id, {target: row}) for every segment."""
+    docs: dict[str, dict[str, dict[str, Row]]] = defaultdict(dict)
+    for r in rows:
+        docs[r.doc_id].setdefault(r.seg_id, {})[r.target] = r
+    return {doc: list(segs.items()) for doc, segs in docs.items()}
+
+
+def target_rows(segs: Sequence[tuple[str, dict[str, Row]]], target: str) -> list[Row]:
+    """The rows of one target language out of :func:`by_document`'s list for a document."""
+    return [per[target] for _, per in segs if target in per]

@@ -1,7 +1,7 @@
 """A named registry of classes, filled by a class decorator.
 
-Used for model families (``workflow.translation.hub``), engines (``workflow.translation.engines.base``) and
-checks (``workflow.scoring.checks``): adding one means writing a class and decorating it.
+Used for model families (``workflow.translation.families``) and checks
+(``workflow.scoring.checks``): adding one means writing a class and decorating it.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ zero-width and bidi control characters.
 
 from __future__ import annotations
 
-import codecs
 import html
 import re
 import unicodedata
@@ -20,16 +19,7 @@ from pathlib import Path
 
 from workflow.core.config import Ingest
 from workflow.core.errors import InputError
-
-LEGACY_ENCODINGS = ("cp1251", "koi8_r", "koi8-r", "windows-1251", "mac_cyrillic", "cp866", "iso8859_5")
-BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-
+from workflow.core.text import decode as decode_text
 
 @dataclass(frozen=True)
 class Paragraph:
@@ -49,80 +39,9 @@ class Document:
     references: dict[str, Path] = field(default_factory=dict)  # target -> corpus/<doc>.<lang>.txt
 
 
-# ---------------------------------------------------------------- decoding
-
-
 def decode(data: bytes, name: str) -> tuple[str, str]:
-    """Return (text, encoding) or raise InputError naming ``name``."""
-    if not data.strip():
-        return "", "empty"
-    for bom, enc in BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(enc), enc
-            except UnicodeDecodeError as e:
-                raise InputError(f"{name}: starts with a {enc} byte-order mark but is not valid {enc} ({e.reason})") from None
-    if b"\x00" in data[:4096] and _looks_utf16(data):
-        # UTF-16 without BOM: NUL every other byte in ASCII-heavy text
-        enc = "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"
-        try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError:
-            pass
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as e:
-        utf8_error = e
-    if _looks_binary(data):
-        raise InputError(f"{name}: looks like a binary file, not text", hint="Only plain-text documents (.txt, .md) belong in corpus/.")
-    damaged = data.decode("utf-8", errors="replace")
-    valid = sum(1 for c in damaged if ord(c) > 127 and c != "\ufffd")
-    if valid >= 2 * damaged.count("\ufffd"):  # mostly real UTF-8 sequences, a few bad bytes
-        line = data[: utf8_error.start].count(b"\n") + 1
-        raise InputError(
-            f"{name}:{line}: damaged UTF-8 (byte 0x{data[utf8_error.start]:02x} is not valid UTF-8, other characters are)",
-            hint="Fix or re-save the file as UTF-8.",
-        )
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data, cp_isolation=["cp1251", "koi8_r", "utf_8"]).best()
-    if best is not None and best.encoding in LEGACY_ENCODINGS and _plausible_cyrillic(str(best)):
-        return str(best), best.encoding
-    line = data[: utf8_error.start].count(b"\n") + 1
-    raise InputError(
-        f"{name}:{line}: not valid UTF-8 (byte 0x{data[utf8_error.start]:02x}) and not a recognised legacy Cyrillic encoding",
-        hint="Re-save the file as UTF-8.",
-    )
-
-
-def _plausible_cyrillic(text: str) -> bool:
-    """A legacy decoding is believed only if its non-ASCII characters are mostly Cyrillic
-    letters and typographic punctuation: any byte string "decodes" as cp1251."""
-    non_ascii = [c for c in text if ord(c) > 127]
-    good = sum(1 for c in non_ascii if "\u0400" <= c <= "\u04ff" or c in "«»—–…№“”„’‘ ")
-    if not non_ascii or good / len(non_ascii) < 0.9:
-        return False
-    letters = [c for c in text if c.isalpha()]
-    cyrillic = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
-    if cyrillic < 0.2 * len(letters):  # English with a few stray bytes is damage, not cp1251
-        return False
-    # Latin-1 text read as cp1251 gives words like "cafй": Cyrillic glued to Latin letters
-    words = [w for w in re.findall(r"[^\W\d_]+", text) if re.search("[\u0400-\u04ff]", w)]
-    mixed = sum(1 for w in words if re.search("[A-Za-z]", w))
-    return mixed <= 0.2 * len(words)
-
-
-def _looks_utf16(data: bytes) -> bool:
-    sample = data[:4096]
-    return sample[1::2].count(0) > len(sample) // 4 or sample[0::2].count(0) > len(sample) // 4
-
-
-def _looks_binary(data: bytes) -> bool:
-    sample = data[:4096]
-    if b"\x00" in sample:
-        return True
-    control = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
-    return control > len(sample) * 0.05
+    """Return (text, encoding) of a corpus file, legacy Cyrillic encodings included."""
+    return decode_text(data, name, legacy=True)
 
 
 # ---------------------------------------------------------------- normalisation

@@ -19,6 +19,8 @@ import hashlib
 from collections import Counter
 from functools import lru_cache
 
+from lingua import Language, LanguageDetectorBuilder
+
 from workflow.corpus.ingest import Document
 
 LANGUAGES = {
@@ -31,8 +33,6 @@ SAMPLE_CHARS = 20_000  # enough to judge a document; a 5 MB file is not read who
 
 @lru_cache(maxsize=1)
 def _detector():
-    from lingua import Language, LanguageDetectorBuilder
-
     return LanguageDetectorBuilder.from_languages(*(getattr(Language, n) for n in LANGUAGES)).with_low_accuracy_mode().build()
 
 

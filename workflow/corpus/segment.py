@@ -13,6 +13,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from razdel import sentenize
+from sentencex import segment as sx_segment
+
 from workflow.corpus.ingest import Document
 
 @dataclass(frozen=True)
@@ -39,12 +42,8 @@ def split_sentences(text: str, lang: str = "en") -> list[str]:
     if not text:
         return []
     if lang == "en":
-        from sentencex import segment as sx_segment
-
         parts = [s.strip() for s in sx_segment("en", text)]
     else:
-        from razdel import sentenize
-
         parts = [s.text.strip() for s in sentenize(text)]
     return _merge_orphans([p for p in parts if p])
 

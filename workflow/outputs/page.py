@@ -9,10 +9,9 @@ reviewed segments carry a mark and show the MT they replaced.
 
 It works offline: inline CSS and JS only, no external asset, and a Content Security
 Policy that forbids loading anything. Every text from a document goes through
-``html.escape`` (also in attributes); no document text is ever placed inside the script.
+``outputs.html.esc`` (also in attributes); no document text is ever placed inside the script.
 
-Spans: pass ``spans={(seg_id, target): [(start, end, reason), ...]}``; without it a row's
-own ``spans`` attribute is used when it has one (``workflow.scoring.checks`` findings).
+Spans are the row's own ``spans`` (``{"start", "end", "reason"}`` from scoring).
 
 Opening the page with ``#selftest`` runs a small in-page test (sort by score, filter
 flagged) and writes the outcome into ``data-selftest-*`` attributes of ``<html>``; the
@@ -21,14 +20,10 @@ browser test reads them from Chromium's ``--dump-dom``.
 
 from __future__ import annotations
 
-import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Sequence
 
-from workflow.outputs.xliff import is_flagged
-
-
-def esc(text) -> str:
-    return html.escape("" if text is None else str(text), quote=True)
+from workflow.core.records import Row, by_document, is_flagged
+from workflow.outputs.html import esc
 
 
 def highlight(text: str, spans: Sequence[tuple[int, int, str]] | None) -> str:
@@ -114,20 +109,14 @@ JS = r"""
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
 
-def _row_spans(row, spans: Mapping | None):
-    if spans is not None:
-        return spans.get((row.seg_id, row.target))
-    return getattr(row, "spans", None)
-
-
-def _target_cell(r, spans: Mapping | None) -> str:
+def _target_cell(r) -> str:
     if r is None:
         return "<td></td>"
-    if r.status == "skipped":
+    if r.is_skipped:
         return f'<td class="tgt" lang="{esc(r.target)}"></td>'
     classes = ["tgt"]
     title = ""
-    row_spans = _row_spans(r, spans)
+    row_spans = r.spans
     mt_html = highlight(r.mt or "", row_spans)
     if is_flagged(r):
         classes.append("flagged")
@@ -149,17 +138,16 @@ def _target_cell(r, spans: Mapping | None) -> str:
     return f'<td class="{" ".join(classes)}" lang="{esc(r.target)}"{title}>{"".join(parts)}</td>'
 
 
-def review_page(doc_id: str, segs, targets: Sequence[str], *, spans: Mapping | None = None,
-                title: str | None = None) -> str:
-    """``segs``: (seg_id, {target: Row}) in document order (``export.three_way_rows``)."""
+def review_page(doc_id: str, segs, targets: Sequence[str], *, title: str | None = None) -> str:
+    """``segs``: (seg_id, {target: Row}) in document order (``records.by_document``)."""
     targets = list(targets)
     n_flagged = n_reviewed = n_total = 0
     body = []
     for order, (sid, per) in enumerate(segs):
         first = next(iter(per.values()))
-        skipped = first.status == "skipped"
+        skipped = first.is_skipped
         trs = [per.get(t) for t in targets]
-        flagged = any(r is not None and r.status != "skipped" and is_flagged(r) for r in trs)
+        flagged = any(r is not None and not r.is_skipped and is_flagged(r) for r in trs)
         reviewed = [r.target for r in trs if r is not None and r.approved is not None]
         scores = {t: (per[t].weak_score if t in per and not skipped else None) for t in targets}
         top = max((s for s in scores.values() if s is not None), default=-1.0)
@@ -176,7 +164,7 @@ def review_page(doc_id: str, segs, targets: Sequence[str], *, spans: Mapping | N
         if skipped:
             attrs.append(f'data-skip="{esc("skipped: " + (first.skip_reason or ""))}"')
         cells = [f'<td class="n">{order + 1}</td>', f'<td class="en" lang="en">{esc(first.en)}</td>']
-        cells += [_target_cell(r, spans) for r in trs]
+        cells += [_target_cell(r) for r in trs]
         cells += [f'<td class="sc">{"" if s is None else f"{s:.2f}"}</td>' for s in scores.values()]
         cells.append(f'<td class="sc">{"" if top < 0 else f"{top:.2f}"}</td>')
         body.append(f"<tr {' '.join(attrs)}>{''.join(cells)}</tr>")
@@ -207,3 +195,8 @@ hover a highlighted span for the reason.</p>
 </body></html>
 """
 
+
+def files(rows: list[Row], targets: Sequence[str], summary: dict) -> Iterator[tuple[str, str]]:
+    """``review/<doc>.html`` for every document."""
+    for doc_id, segs in by_document(rows).items():
+        yield f"review/{doc_id}.html", review_page(doc_id, segs, targets)

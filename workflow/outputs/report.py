@@ -14,20 +14,15 @@ report.md links them as images; report.html inlines them, so it is one offline f
 
 from __future__ import annotations
 
-import html
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 
-from workflow.core.files import write_atomic
-from workflow.outputs.xliff import is_flagged
+from workflow.core.records import Row, is_flagged
+from workflow.outputs.html import esc as _e
+from workflow.scoring.metrics import make_metric
 
 COLORS = ["#2f6db3", "#d9822b", "#3a9d5d", "#9b59b6", "#c0392b"]
-
-
-def _e(x) -> str:
-    return html.escape("" if x is None else str(x), quote=True)
 
 
 def _fmt(v, nd=2) -> str:
@@ -100,15 +95,13 @@ def _reference(r) -> str | None:
 
 def compute(rows, targets: Sequence[str]) -> dict:
     """All numbers of the report, per (doc, target) and per target over the corpus."""
-    from workflow.scoring.metrics import make_metric
-
     groups: dict[tuple[str, str], list] = defaultdict(list)
     for r in rows:
         groups[(r.doc_id, r.target)].append(r)
         groups[("(all)", r.target)].append(r)
     stats = {}
     for (doc, t), rs in groups.items():
-        done = [r for r in rs if r.status != "skipped"]
+        done = [r for r in rs if not r.is_skipped]
         lps = [r.logprob for r in done if r.logprob is not None]
         flags = Counter(f for r in done for f in r.flags)
         reviewed = [r for r in done if r.approved is not None]
@@ -155,8 +148,9 @@ def _html_table(header: list[str], rows: list[list]) -> str:
     return f'<div class="wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def write_report(result, config, rows, out: Path) -> list[Path]:
-    targets = list(config.targets)
+def files(rows: list[Row], targets: Sequence[str], summary: dict) -> Iterator[tuple[str, str]]:
+    """``report.md``, ``report.html`` and the plots in ``report/``."""
+    targets = list(targets)
     stats = compute(rows, targets)
     docs = sorted({d for d, _ in stats if d != "(all)"}) + ["(all)"]
     keys = [(d, t) for d in docs for t in targets if (d, t) in stats]
@@ -174,17 +168,15 @@ def write_report(result, config, rows, out: Path) -> list[Path]:
                 for (d, t), s in ((k, stats[k]) for k in keys) if s["references"]]
     sigs = sorted({sig for s in stats.values() for sig in s["signatures"].values()})
 
-    weak = {t: [r.weak_score for r in rows if r.target == t and r.status != "skipped"] for t in targets}
+    weak = {t: [r.weak_score for r in rows if r.target == t and not r.is_skipped] for t in targets}
     svg_weak = histogram("Distribution of weak-spot scores", weak)
     svg_flags = bar_chart("Flags by type", flag_types or ["(none)"],
                           {t: [stats[("(all)", t)]["flags"].get(f, 0) for f in flag_types] or [0]
                            for t in targets if ("(all)", t) in stats}, ylabel="segments")
-    plots = out / "report"
-    written = [plots / "weak_scores.svg", plots / "flags.svg"]
-    write_atomic(written[0], svg_weak)
-    write_atomic(written[1], svg_flags)
+    yield "report/weak_scores.svg", svg_weak
+    yield "report/flags.svg", svg_flags
 
-    docs_n = len(getattr(result, "documents", []) or [])
+    docs_n = summary.get("documents", 0)
     intro = (f"{docs_n} documents, targets {', '.join(targets)}. Weak-spot score: higher is worse. "
              "HTER: TER (%) of the machine translation against the reviewer's approved fix (edit effort). "
              "Reference-based scores use approved fixes (and reference translations where the corpus has them) "
@@ -197,7 +189,7 @@ def write_report(result, config, rows, out: Path) -> list[Path]:
         else [NO_REFS_MD]
     md += ["", "## Plots", "", "![Distribution of weak-spot scores](report/weak_scores.svg)", "",
            "![Flags by type](report/flags.svg)", ""]
-    write_atomic(out / "report.md", "\n".join(md))
+    yield "report.md", "\n".join(md)
 
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -214,5 +206,4 @@ td:first-child,td:nth-child(2),th:first-child,th:nth-child(2){{text-align:left}}
 <h2>Plots</h2><figure>{svg_weak}</figure><figure>{svg_flags}</figure>
 </body></html>
 """
-    write_atomic(out / "report.html", page)
-    return written + [out / "report.md", out / "report.html"]
+    yield "report.html", page

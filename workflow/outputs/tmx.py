@@ -14,11 +14,12 @@ tests/data for the test). Skipped boilerplate is not a translation and is left o
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 
 from lxml import etree
 
 from workflow import __version__
+from workflow.core.records import STATUS_MT, STATUS_REVIEWED, Row, by_document
 from workflow.outputs.xliff import XML_NS, xml_safe
 
 DOCTYPE = '<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
@@ -44,7 +45,7 @@ def _tuv(parent, lang: str) -> etree._Element:
 
 
 def tmx(segments: Iterable[tuple[str, dict]], targets: Iterable[str], *, note: str | None = None) -> bytes:
-    """``segments``: (seg_id, {target: Row}) pairs in document order (``export.three_way_rows``)."""
+    """``segments``: (seg_id, {target: Row}) pairs in document order (``records.by_document``)."""
     targets = list(targets)
     root = etree.Element("tmx", version="1.4")
     header = _el(root, "header", creationtool="workflow", creationtoolversion=__version__, segtype="sentence",
@@ -55,7 +56,7 @@ def tmx(segments: Iterable[tuple[str, dict]], targets: Iterable[str], *, note: s
     body = _el(root, "body")
     for seg_id, per_target in segments:
         first = next(iter(per_target.values()))
-        if first.status == "skipped":
+        if first.is_skipped:
             continue
         tu = _el(body, "tu", tuid=seg_id, srclang="en")
         _prop(tu, "x-doc-id", first.doc_id)
@@ -73,7 +74,7 @@ def tmx(segments: Iterable[tuple[str, dict]], targets: Iterable[str], *, note: s
                 tuv.set("changedate", time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(r.reviewed_at)))
                 if r.reviewer:
                     tuv.set("changeid", xml_safe(r.reviewer))
-            _prop(tuv, "x-status", "reviewed" if r.approved is not None else "mt")
+            _prop(tuv, "x-status", STATUS_REVIEWED if r.approved is not None else STATUS_MT)
             _prop(tuv, "x-model", r.model)
             _prop(tuv, "x-weak-score", f"{r.weak_score:.4f}")
             _prop(tuv, "x-flags", ",".join(r.flags))
@@ -83,3 +84,12 @@ def tmx(segments: Iterable[tuple[str, dict]], targets: Iterable[str], *, note: s
                 _prop(tuv, "x-hter", None if r.hter is None else f"{r.hter:.2f}")
             _el(tuv, "seg", text)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True, doctype=DOCTYPE)
+
+
+def files(rows: list[Row], targets: Sequence[str], summary: dict) -> Iterator[tuple[str, bytes]]:
+    """``tmx/<doc>.tmx`` per document and ``corpus.tmx`` for all of them."""
+    everything = []
+    for doc_id, segs in by_document(rows).items():
+        everything.extend(segs)
+        yield f"tmx/{doc_id}.tmx", tmx(segs, targets, note=f"document {doc_id}")
+    yield "corpus.tmx", tmx(everything, targets, note="whole corpus")

@@ -1,4 +1,4 @@
-"""XLIFF for CAT tools: writers (2.1 and 1.2) and the reader used by ``workflow review import``.
+"""XLIFF for CAT tools: the 2.1 and 1.2 writers (``workflow.review.parse`` reads them back).
 
 Why two versions: XLIFF 2.1 is the current OASIS standard (translate-toolkit's ``xliff2``
 reads it, MateCat and Okapi-based tools read it); OmegaT's built-in XLIFF filter and
@@ -23,10 +23,11 @@ surrogates, U+FFFE/U+FFFF) by U+FFFD.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 
 from lxml import etree
+
+from workflow.core.records import Row, by_document, is_flagged, target_rows
 
 XLIFF2_NS = "urn:oasis:names:tc:xliff:document:2.0"  # XLIFF 2.0 and 2.1 share the core namespace
 XLIFF12_NS = "urn:oasis:names:tc:xliff:document:1.2"
@@ -39,12 +40,6 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 def xml_safe(text: str | None) -> str:
     """``text`` with every character XML 1.0 cannot hold replaced by U+FFFD."""
     return _ILLEGAL.sub("\ufffd", text or "")
-
-
-def is_flagged(row) -> bool:
-    """A weak spot a reviewer should look at (``Row.flagged`` from the checks; any flag otherwise)."""
-    flagged = getattr(row, "flagged", None)
-    return bool(row.flags) if flagged is None else bool(flagged)
 
 
 def _state21(row) -> str:
@@ -70,7 +65,7 @@ def _notes(row) -> list[tuple[str, str]]:
     notes = []
     if row.flags:
         notes.append(("flags", ", ".join(row.flags)))
-    if row.status != "skipped":
+    if not row.is_skipped:
         notes.append(("weak_score", f"{row.weak_score:.3f}"))
     if row.approved is not None:
         notes.append(("review", f"approved by {row.reviewer or '?'}; machine translation was: {row.mt or ''}"))
@@ -91,7 +86,7 @@ def xliff21(doc_id: str, target: str, rows) -> bytes:
     f = _sub(root, f"{{{XLIFF2_NS}}}file", id="f1", original=doc_id)
     for r in rows:
         unit = _sub(f, f"{{{XLIFF2_NS}}}unit", id=r.seg_id, name=r.hash)
-        if r.status == "skipped":
+        if r.is_skipped:
             unit.set("translate", "no")
         else:
             md = _sub(_sub(unit, f"{{{MDA_NS}}}metadata"), f"{{{MDA_NS}}}metaGroup", category="workflow")
@@ -105,11 +100,11 @@ def xliff21(doc_id: str, target: str, rows) -> bytes:
             ns = _sub(unit, f"{{{XLIFF2_NS}}}notes")
             for cat, text in notes:
                 _sub(ns, f"{{{XLIFF2_NS}}}note", text, category=cat)
-        seg = _sub(unit, f"{{{XLIFF2_NS}}}segment", state="initial" if r.status == "skipped" else _state21(r))
+        seg = _sub(unit, f"{{{XLIFF2_NS}}}segment", state="initial" if r.is_skipped else _state21(r))
         src = _sub(seg, f"{{{XLIFF2_NS}}}source", r.en)
         src.set(f"{{{XML_NS}}}space", "preserve")
         text = r.shown
-        if r.status != "skipped" and text is not None:
+        if not r.is_skipped and text is not None:
             tgt = _sub(seg, f"{{{XLIFF2_NS}}}target", text)
             tgt.set(f"{{{XML_NS}}}space", "preserve")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
@@ -125,13 +120,13 @@ def xliff12(doc_id: str, target: str, rows) -> bytes:
     for r in rows:
         tu = _sub(body, f"{{{XLIFF12_NS}}}trans-unit", id=r.seg_id, resname=r.hash)
         tu.set(f"{{{XML_NS}}}space", "preserve")
-        if r.status == "skipped":
+        if r.is_skipped:
             tu.set("translate", "no")
         elif r.approved is not None:
             tu.set("approved", "yes")
         _sub(tu, f"{{{XLIFF12_NS}}}source", r.en)
         text = r.shown
-        if r.status != "skipped" and text is not None:
+        if not r.is_skipped and text is not None:
             attrs = {"state": _state12(r)}
             if r.approved is None:
                 attrs["state-qualifier"] = "mt-suggestion"
@@ -141,83 +136,10 @@ def xliff12(doc_id: str, target: str, rows) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-# --- reader (for review import)
-
-
-@dataclass
-class XliffUnit:
-    id: str
-    source: str
-    target: str | None
-    state: str | None  # XLIFF 2 segment state, or XLIFF 1.2 target state / "final" when approved="yes"
-    line: int
-    translate: bool = True
-
-
-@dataclass
-class XliffDoc:
-    version: str
-    target: str | None
-    original: str | None
-    units: list[XliffUnit] = field(default_factory=list)
-
-
-class XliffError(ValueError):
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-        self.message = message
-
-
-def _text(el) -> str:
-    """All text inside ``el`` (inline codes' content dropped, their tails kept)."""
-    if el is None:
-        return ""
-    return "".join(el.itertext())
-
-
-def read_xliff(data: bytes, name: str | Path = "<xliff>") -> XliffDoc:
-    """Parse XLIFF 1.2 or 2.x bytes. Raises :class:`XliffError` (with a line) when the file
-    is not well-formed or not XLIFF. Never resolves entities or fetches anything."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                             remove_comments=True, remove_pis=True)
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as e:
-        line = e.position[0] if e.position else (e.lineno or 0)
-        raise XliffError(line or 0, f"not well-formed XML ({e.msg})") from None
-    ns = etree.QName(root).namespace
-    if etree.QName(root).localname != "xliff":
-        raise XliffError(root.sourceline or 1, f"not an XLIFF file (root element <{etree.QName(root).localname}>)")
-    version = root.get("version", "")
-    if ns == XLIFF2_NS or version.startswith("2."):
-        doc = XliffDoc(version or "2.0", root.get("trgLang"), None)
-        files = root.findall(f"{{{ns}}}file")
-        for f in files:
-            doc.original = doc.original or f.get("original")
-            for unit in f.iter(f"{{{ns}}}unit"):
-                segs = unit.findall(f"{{{ns}}}segment")
-                if len(segs) != 1:
-                    raise XliffError(unit.sourceline or 0, f"unit {unit.get('id')!r} has {len(segs)} segments; "
-                                                           "merging or splitting segments is not supported")
-                seg = segs[0]
-                tgt = seg.find(f"{{{ns}}}target")
-                doc.units.append(XliffUnit(unit.get("id") or "", _text(seg.find(f"{{{ns}}}source")),
-                                           None if tgt is None else _text(tgt), seg.get("state"),
-                                           (tgt if tgt is not None else seg).sourceline or 0,
-                                           unit.get("translate", "yes") != "no"))
-        return doc
-    if ns == XLIFF12_NS or version.startswith("1."):
-        doc = XliffDoc(version or "1.2", None, None)
-        for f in root.findall(f"{{{ns}}}file"):
-            doc.target = doc.target or f.get("target-language")
-            doc.original = doc.original or f.get("original")
-            for tu in f.iter(f"{{{ns}}}trans-unit"):
-                tgt = tu.find(f"{{{ns}}}target")
-                state = "final" if tu.get("approved") == "yes" else (None if tgt is None else tgt.get("state"))
-                doc.units.append(XliffUnit(tu.get("id") or "", _text(tu.find(f"{{{ns}}}source")),
-                                           None if tgt is None else _text(tgt), state,
-                                           (tgt if tgt is not None else tu).sourceline or 0,
-                                           tu.get("translate", "yes") != "no"))
-        return doc
-    raise XliffError(root.sourceline or 1, f"unknown XLIFF version {version!r} (namespace {ns!r})")
+def files(rows: list[Row], targets: Sequence[str], summary: dict) -> Iterator[tuple[str, bytes]]:
+    """``xliff/2.1/<doc>.<target>.xlf`` and ``xliff/1.2/<doc>.<target>.xlf``."""
+    for doc_id, segs in by_document(rows).items():
+        for t in targets:
+            mine = target_rows(segs, t)
+            yield f"xliff/2.1/{doc_id}.{t}.xlf", xliff21(doc_id, t, mine)
+            yield f"xliff/1.2/{doc_id}.{t}.xlf", xliff12(doc_id, t, mine)

@@ -1,1 +1,7 @@
-"""TODO"""
+"""Review: reviewers' fixes come back in, are kept forever and win over MT.
+
+- ``parse``: reviewers' TSV and XLIFF files to candidate fixes (no DTDs, no entities);
+- ``importer``: validation of every candidate, then one transaction into the memory;
+- ``memory``: the approved fixes (and their history) in the store;
+- ``apply``: a run's rows with the fixes applied, stale fixes offered as fuzzy matches.
+"""

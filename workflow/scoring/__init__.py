@@ -1,1 +1,9 @@
-"""TODO"""
+"""Scoring: how good is each translation, and where should a reviewer look first.
+
+- ``checks/``: one module per family of reference-free checks, each check owning its
+  parameters and threshold (``[checks.<name>]``);
+- ``score``: the one scoring function (``score_segments``) behind ``workflow run``,
+  ``workflow score`` and ``workflow qe``;
+- ``qe``: ``workflow qe`` on two line files; ``metrics``: sacrebleu BLEU, chrF++ and TER
+  with signatures and paired significance; ``compare``: ``workflow compare``.
+"""

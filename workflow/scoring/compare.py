@@ -2,8 +2,9 @@
 TER with their signatures, and paired significance against the first system (sacrebleu's
 approximate randomisation or paired bootstrap, fixed seed; ``workflow.scoring.metrics``).
 
-A system is either a text file with one segment per line, or the output of a run (an
-``aligned/`` folder or its ``segments.parquet``), from which the machine translation of
+A system is either a text file with one segment per line (:func:`text_system`), or the
+rows of a run (:func:`run_system`; ``workflow compare`` reads an ``aligned/`` folder or its
+``segments.parquet`` with ``workflow.outputs.parquet``), from which the machine translation of
 every translated segment into one target language is taken. References are text files
 (one segment per line, parallel to text systems) or, for runs, what the run knows: the
 reviewer's approved fix, else the aligned reference translation of ``corpus/<doc>.<lang>.txt``.
@@ -13,13 +14,15 @@ unchanged) in every run and having a reference are compared; how many is reporte
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from workflow.core.errors import InputError
+from workflow.core.records import Row
 from workflow.scoring.metrics import Comparison, CorpusScore, corpus_scores, paired_test
-from workflow.scoring.qe import read_lines  # one reader of line-per-segment files (BOM, CRLF, errors with file:line)
+from workflow.core.text import read_lines  # one reader of line-per-segment files (BOM, CRLF, errors with file:line)
 
 
 @dataclass(frozen=True)
@@ -39,41 +42,32 @@ class ComparisonResult:
     differing: dict[str, int]  # system -> segments whose text differs from the baseline's
 
 
-def load_system(path: Path, target: str | None) -> System:
-    """A text file (one segment per line) or a run (``aligned/`` or ``segments.parquet``)."""
-    table = path / "segments.parquet" if path.is_dir() else path
-    if table.suffix == ".parquet":
-        return _load_run(table, target)
-    if path.is_dir():
-        raise InputError(f"{path}: no segments.parquet here (not the output folder of a run)")
+def text_system(path: Path) -> System:
+    """A system from a text file, one segment per line (keys: line numbers)."""
     return System(str(path), {str(i + 1): line for i, line in enumerate(read_lines(path))}, {})
 
 
-def _load_run(table: Path, target: str | None) -> System:
-    import polars as pl
-
-    if not table.is_file():
-        raise InputError(f"{table}: not found")
-    try:
-        df = pl.read_parquet(table)
-    except Exception as e:  # noqa: BLE001 - polars raises several kinds for a bad file
-        raise InputError(f"{table}: not a segments table ({str(e).splitlines()[0][:200]})") from None
-    targets = sorted(set(df["target"]))
+def run_system(name: str, rows: Sequence[Row], target: str | None) -> System:
+    """A system from the rows of a run (``workflow.outputs.parquet.read_rows``): the machine
+    translation of every translated segment into ``target`` (the only one when None), keyed
+    by segment id and English hash, with the run's references (approved fix, else the
+    aligned reference translation)."""
+    targets = sorted({r.target for r in rows})
     if target is None:
         if len(targets) != 1:
-            raise InputError(f"{table}: holds targets {', '.join(targets)}; choose one with --target")
+            raise InputError(f"{name}: holds targets {', '.join(targets)}; choose one with --target")
         target = targets[0]
     if target not in targets:
-        raise InputError(f"{table}: no translations into {target!r} (it has {', '.join(targets) or 'none'})")
-    rows = df.filter((pl.col("target") == target) & (pl.col("status") != "skipped"))
+        raise InputError(f"{name}: no translations into {target!r} (it has {', '.join(targets) or 'none'})")
     hyps, refs = {}, {}
-    for r in rows.iter_rows(named=True):
-        key = f"{r['seg_id']}#{r['hash']}"
-        hyps[key] = r["mt"] or ""
-        ref = r["approved"] if r["approved"] is not None else r.get("reference")
+    for r in rows:
+        if r.target != target or r.is_skipped:
+            continue
+        key = f"{r.seg_id}#{r.hash}"
+        hyps[key] = r.mt or ""
+        ref = r.approved if r.approved is not None else r.reference
         if ref is not None:
             refs[key] = ref
-    name = str(table.parent if table.name == "segments.parquet" else table)
     return System(name, hyps, refs)
 
 
@@ -130,8 +124,6 @@ def compare(
 
 def short_names(names: Sequence[str]) -> list[str]:
     """Names without the prefix and suffix they all share (``...hyp.PROMT.ru`` -> ``PROMT``)."""
-    import os
-
     if len(names) < 2:
         return list(names)
     pre = len(os.path.commonprefix(list(names)))

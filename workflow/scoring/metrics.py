@@ -14,9 +14,13 @@ the same p-values.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from sacrebleu.metrics import BLEU, CHRF, TER
+from sacrebleu.significance import PairedTest
 
 METRICS = ("bleu", "chrf", "ter")
 
@@ -34,8 +38,6 @@ class CorpusScore:
 
 def make_metric(name: str, target_lang: str | None = None, *, chrf_word_order: int = 2):
     """A sacrebleu metric object. ``chrf`` is chrF++ (word order 2) unless told otherwise."""
-    from sacrebleu.metrics import BLEU, CHRF, TER
-
     if name == "bleu":
         return BLEU(trg_lang=target_lang or "")
     if name == "bleu-sentence":
@@ -150,8 +152,6 @@ def paired_test(
     resamples). The seed is passed the only way sacrebleu takes it, ``SACREBLEU_SEED``,
     set for the duration of the call.
     """
-    from sacrebleu.significance import PairedTest
-
     if test not in ("ar", "bs"):
         raise ValueError("test must be 'ar' (approximate randomisation) or 'bs' (paired bootstrap)")
     if len(systems) < 2:
@@ -164,8 +164,6 @@ def paired_test(
     old = os.environ.get("SACREBLEU_SEED")
     os.environ["SACREBLEU_SEED"] = str(seed)
     try:
-        import logging
-
         logging.getLogger("sacrebleu").setLevel(logging.WARNING)
         sigs, scores = PairedTest(named, objs, refs, test_type=test, n_samples=n_samples)()
     finally:

@@ -1,76 +1,70 @@
-"""Score: every translated segment gets the reference-free checks and one weak-spot score.
+"""The one scoring function: every translated segment gets the reference-free checks and
+one weak-spot score. ``workflow run``, ``workflow score`` and ``workflow qe`` all call
+:func:`score_segments`, so the same English/translation pair gets the same score from
+each of them.
 
-Two layers: :func:`basic_score` (structural signals every run has: length ratio, empty,
-identical to the source, wrong script) and the registered checks of ``workflow.scoring.checks``
-(language, spelling, names, numbers, confidence, round trip, ...). The checks decide the
-weak-spot score; the structural flags add to it so an empty output always ranks first.
+Two layers: structural signals every translation has (empty, identical to the source,
+wrong script, and the length ratio) and the registered checks of
+``workflow.scoring.checks`` (language, spelling, names, numbers, confidence, round trip,
+...). The checks decide the weak-spot score; each structural flag adds
+``STRUCTURAL_WEIGHT`` so an empty output always ranks first.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
-from workflow.core.config import Config, Thresholds
+from workflow.core.config import Checks
+from workflow.core.records import SegmentVerdict
+from workflow.core.text import CYRILLIC, LATIN
+from workflow.scoring.checks import CheckInput, Glossary, backtranslations, run_checks
 
-_LATIN = re.compile(r"[A-Za-z]")
-_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 STRUCTURAL_WEIGHT = 3.0  # an empty or untouched output outranks any subtler finding
 
 
-@dataclass(frozen=True)
-class BasicScore:
-    length_ratio: float | None
-    flags: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SegmentVerdict:
-    """What a row carries from scoring."""
-
-    length_ratio: float | None
-    weak_score: float
-    flagged: bool
-    flags: list[str] = field(default_factory=list)
-    spans: list[dict] = field(default_factory=list)  # {"start", "end", "reason"} on the target text
-
-
-def basic_score(source: str, target_text: str, target: str, thresholds: Thresholds) -> BasicScore:
-    flags: list[str] = []
+def structural_flags(source: str, target_text: str, target: str) -> tuple[float | None, tuple[str, ...]]:
+    """(length ratio, flags): ``empty``, ``identical_to_source`` or ``wrong_script``."""
     src = source.strip()
     tgt = target_text.strip()
     ratio = (len(tgt) / len(src)) if src else None
     if not tgt:
-        flags.append("empty")
-    elif tgt == src:
-        flags.append("identical_to_source")
-    elif target in ("be", "ru") and len(_CYRILLIC.findall(tgt)) < len(_LATIN.findall(tgt)):
-        flags.append("wrong_script")
-    return BasicScore(ratio, tuple(flags))
+        return ratio, ("empty",)
+    if tgt == src:
+        return ratio, ("identical_to_source",)
+    if target in ("be", "ru") and len(CYRILLIC.findall(tgt)) < len(LATIN.findall(tgt)):
+        return ratio, ("wrong_script",)
+    return ratio, ()
 
 
 def score_segments(
-    seg_ids: Sequence[str],
     sources: Sequence[str],
     outputs: Sequence[str],
-    logprobs: Sequence[float | None],
     target: str,
-    config: Config,
+    settings: Checks,
+    *,
+    glossary: Glossary | None = None,
+    seg_ids: Sequence[str] | None = None,
+    logprobs: Sequence[float | None] | None = None,
     backtranslate: Callable[[list[str], str], list[str]] | None = None,
 ) -> list[SegmentVerdict]:
-    """Score translations of ``sources`` into ``target`` (all sequences in one order)."""
-    from workflow.scoring.checks import CheckInput, backtranslations, run_checks
+    """Score translations ``outputs`` of ``sources`` into ``target`` (same order).
 
+    ``settings`` is the ``[checks]`` section; ``logprobs`` (engine confidence) and
+    ``backtranslate`` (the reverse model, for the round trip) are optional: the checks
+    that need them are skipped without them."""
+    n = len(sources)
+    if len(outputs) != n:
+        raise ValueError(f"{n} sources but {len(outputs)} translations")
+    seg_ids = list(seg_ids) if seg_ids is not None else [str(i + 1) for i in range(n)]
+    logprobs = list(logprobs) if logprobs is not None else [None] * n
     back = backtranslations(list(outputs), backtranslate)
     inputs = [CheckInput(i, s, o, lp, b) for i, s, o, lp, b in zip(seg_ids, sources, outputs, logprobs, back)]
-    results = run_checks(inputs, target, config)
+    results = run_checks(inputs, target, settings, glossary=glossary)
     verdicts = []
     for src, out, res in zip(sources, outputs, results):
-        basic = basic_score(src, out, target, config.thresholds)
-        flags = list(dict.fromkeys(list(basic.flags) + list(res.flags)))
-        weak = res.weak_score + STRUCTURAL_WEIGHT * len(basic.flags)
+        ratio, structural = structural_flags(src, out, target)
+        flags = list(dict.fromkeys(list(structural) + list(res.flags)))
+        weak = res.weak_score + STRUCTURAL_WEIGHT * len(structural)
         spans = [{"start": a, "end": b, "reason": r} for a, b, r in res.spans]
-        verdicts.append(SegmentVerdict(basic.length_ratio, round(weak, 4),
-                                       bool(res.flagged or basic.flags), flags, spans))
+        verdicts.append(SegmentVerdict(ratio, round(weak, 4), bool(res.flagged or structural), flags, spans))
     return verdicts

@@ -8,6 +8,8 @@ an NLLB-style M2M-100 model with FLORES-200 language codes, and an M2M-100 model
 and loaded back through the same code path as real models. Their output is random text:
 they prove interfaces, batching, caching and engine parity, not translation quality.
 The recipes follow the measured notes in ``../shared/notes/toolchain.md``.
+The builders are byte-reproducible (same arguments, same files), so the test fixtures
+build each model once and keep it in a disk cache (``workflow.testing.cache``).
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ def build_marian(
     tok = MarianTokenizer(source_spm=str(src_model), target_spm=str(tgt_model), vocab=str(work / "vocab.json"),
                           source_lang="en", target_lang="zle", model_max_length=512)
     tok.save_pretrained(str(folder))
+    shutil.rmtree(work, ignore_errors=True)
     config = MarianConfig(
         vocab_size=len(vocab), d_model=d_model, encoder_layers=layers, decoder_layers=layers,
         encoder_attention_heads=heads, decoder_attention_heads=heads,
@@ -126,8 +129,8 @@ def train_copy(
     is shared between source and target, so the labels are the source token ids without
     the ``>>target<<`` token) and ends with ``</s>``, with a clear margin per token.
     Sequences are the first ``max_tokens - 1`` tokens of each text plus ``</s>``: inputs
-    of up to that length are copied. Deterministic for a seed; about 300 Adam steps of
-    16 sequences, a few seconds on 2 cores (measured numbers: bench/README.md).
+    of up to that length are copied. Byte-identical for a seed (one thread, whatever the
+    cores); about 300 Adam steps of 16 sequences, a few seconds (numbers: bench/README.md).
     """
     import torch
     from transformers import MarianMTModel, MarianTokenizer
@@ -143,7 +146,7 @@ def train_copy(
         if ids:
             seqs.append(ids + [eos])
     threads = torch.get_num_threads()
-    torch.set_num_threads(min(2, threads))
+    torch.set_num_threads(1)  # the same bytes on any machine: more threads sum in another order
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     try:
@@ -164,6 +167,15 @@ def train_copy(
     model.eval()
     model.save_pretrained(str(folder), safe_serialization=True)
     return folder
+
+
+def build_copy_marian(folder: Path, source_texts: Sequence[str], target_texts: Sequence[str],
+                      copy_texts: Sequence[str], *, targets: Sequence[str] = ("bel", "rus"),
+                      init_std: float = 0.05) -> Path:
+    """``build_marian`` with a small ``init_std``, then ``train_copy`` on ``copy_texts``: one
+    builder, so that the trained model is one recipe for the disk cache (``testing.cache``)."""
+    build_marian(folder, source_texts, target_texts, targets=targets, init_std=init_std)
+    return train_copy(folder, copy_texts)
 
 
 def _save_m2m100_weights(folder: Path, *, vocab_size: int, pad: int, bos: int, eos: int, max_positions: int,
@@ -206,6 +218,7 @@ def build_nllb(
     model_file.rename(work / "sentencepiece.bpe.model")
     tok = NllbTokenizer.from_pretrained(str(work), src_lang="eng_Latn", extra_special_tokens=list(NLLB_CODES))
     tok.save_pretrained(str(folder))
+    shutil.rmtree(work, ignore_errors=True)
     _save_m2m100_weights(folder, vocab_size=len(tok), pad=tok.pad_token_id, bos=tok.bos_token_id,
                          eos=tok.eos_token_id, max_positions=512, d_model=d_model, layers=layers,
                          heads=heads, ffn=ffn, seed=seed)

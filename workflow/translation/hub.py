@@ -1,30 +1,28 @@
-"""Models: find a model (Hugging Face id or local folder) and know its family's quirks.
+"""Finding a model: a Hugging Face id or a local folder, resolved to a folder on disk.
 
 Resolution never loads weights: it finds the folder and a revision (the hub commit, or a
 fingerprint of a local folder's files) so the translation cache can be consulted first.
-A model that is not available ends the run with one actionable message
-(:class:`ModelNotAvailable`), never a stack trace and never a fallback to another model.
-
-Families live in a small registry (``@register``): each knows how its model is told the
-target language. Adding a family touches this file only.
+A hub model missing from the local Hugging Face cache is downloaded when the network
+allows it (:func:`download`); a model that is not available ends the run with one
+actionable message (:class:`ModelNotAvailable`), never a stack trace and never a
+fallback to another model. What a model's family needs is in
+:mod:`workflow.translation.families`.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import json
 import os
 import re
 import socket
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from urllib.parse import urlparse
 
 from workflow.core.config import ModelRef
-from workflow.core.errors import ModelNotAvailable
-from workflow.core.langs import language
-from workflow.core.registry import Registry
+from workflow.core.errors import ModelNotAvailable, WorkflowError
+from workflow.translation.families import ModelFamily, detect_family
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 # files a translation model needs; nothing else is downloaded (no TF/Flax weights, no zips)
@@ -36,140 +34,10 @@ DOWNLOAD_PATTERNS = [
 PICKLE_PATTERNS = ["pytorch_model.bin", "pytorch_model.bin.index.json", "pytorch_model-*.bin"]
 
 
-# ---------------------------------------------------------------- families
-
-FAMILIES = Registry("model family")
-register = FAMILIES.register  # @register("marian") class MarianFamily(ModelFamily): ...
-
-
-class ModelFamily:
-    """How one family of models is asked for a target language."""
-
-    name: ClassVar[str] = "?"
-    src_lang: ClassVar[str | None] = None  # tokenizer's src_lang, when it has one
-
-    def __init__(self, folder: Path, config: dict, tokenizer_config: dict, vocab: set[str]) -> None:
-        self.folder, self.config, self.tokenizer_config, self.vocab = folder, config, tokenizer_config, vocab
-
-    @classmethod
-    def detect(cls, config: dict, tokenizer_config: dict, vocab: set[str]) -> bool:  # pragma: no cover
-        raise NotImplementedError
-
-    def supports(self, target: str) -> bool:
-        return True
-
-    def source_text(self, text: str, target: str) -> str:
-        """The text given to the tokenizer (Marian multi-target prepends a token)."""
-        return text
-
-    def target_prefix(self, target: str) -> str | None:
-        """A token the decoder is forced to start with (NLLB, M2M-100), else None."""
-        return None
-
-    def tokenizer_kwargs(self) -> dict:
-        return {"src_lang": self.src_lang} if self.src_lang else {}
-
-
-@register("nllb")
-class NllbFamily(ModelFamily):
-    """NLLB-200: FLORES-200 codes; the target code is the forced first decoder token."""
-
-    src_lang = "eng_Latn"
-
-    @classmethod
-    def detect(cls, config, tokenizer_config, vocab):
-        return config.get("model_type") == "m2m_100" and str(tokenizer_config.get("tokenizer_class", "")).startswith("Nllb")
-
-    def target_prefix(self, target):
-        return language(target).nllb
-
-    def supports(self, target):
-        return not self.vocab or self.target_prefix(target) in self.vocab
-
-
-@register("m2m100")
-class M2M100Family(ModelFamily):
-    """M2M-100: ISO 639-1 codes as ``__be__`` tokens forced as the first decoder token."""
-
-    src_lang = "en"
-
-    @classmethod
-    def detect(cls, config, tokenizer_config, vocab):
-        return config.get("model_type") == "m2m_100" and not NllbFamily.detect(config, tokenizer_config, vocab)
-
-    def target_prefix(self, target):
-        return f"__{target}__"
-
-    @functools.cached_property
-    def language_tokens(self) -> set[str]:
-        """The ``__xx__`` tokens the tokenizer files list as special tokens (hub folders list
-        them in special_tokens_map.json); empty when none are listed. They are not in
-        vocab.json: M2M100Tokenizer numbers them after it."""
-        sources = [self.tokenizer_config]
-        if (self.folder / "special_tokens_map.json").exists():
-            sources.append(_read_json(self.folder / "special_tokens_map.json"))
-        listed = [t.get("content") if isinstance(t, dict) else t
-                  for src in sources for key in ("additional_special_tokens", "extra_special_tokens")
-                  if isinstance(src.get(key), list) for t in src[key]]
-        return {t for t in listed if isinstance(t, str) and re.fullmatch(r"__[a-z]{2,3}__", t)}
-
-    def supports(self, target):
-        # a target missing from the list would be forced as <unk>, silently
-        return not self.language_tokens or self.target_prefix(target) in self.language_tokens
-
-
-@register("marian")
-class MarianFamily(ModelFamily):
-    """OPUS-MT Marian. Multi-target models (``opus-mt-tc-big-en-zle``) need ``>>bel<<`` /
-    ``>>rus<<`` before the source; single-pair models (``opus-mt-en-ru``) need nothing."""
-
-    @classmethod
-    def detect(cls, config, tokenizer_config, vocab):
-        return config.get("model_type") == "marian"
-
-    @functools.cached_property
-    def target_tokens(self) -> set[str]:
-        return {t for t in self.vocab if re.fullmatch(r">>[a-z]{2,3}(_[A-Za-z]{4})?<<", t)}
-
-    def supports(self, target):
-        return not self.target_tokens or f">>{language(target).iso3}<<" in self.target_tokens
-
-    def source_text(self, text, target):
-        if self.target_tokens:
-            return f">>{language(target).iso3}<< {text}"
-        return text
-
-
-def detect_family(folder: Path) -> ModelFamily:
-    config = _read_json(folder / "config.json")
-    tok_config = _read_json(folder / "tokenizer_config.json") if (folder / "tokenizer_config.json").exists() else {}
-    vocab: set[str] = set()
-    if (folder / "vocab.json").exists():
-        vocab = set(_read_json(folder / "vocab.json"))
-    elif (folder / "tokenizer.json").exists():
-        tj = _read_json(folder / "tokenizer.json")
-        vocab = {t["content"] for t in tj.get("added_tokens", [])}
-    for cls in FAMILIES.values():
-        if cls.detect(config, tok_config, vocab):
-            return cls(folder, config, tok_config, vocab)
-    raise ModelNotAvailable(
-        f"{folder}: model type {config.get('model_type')!r} is not a supported translation model family",
-        hint=f"Supported families: {', '.join(FAMILIES)}.",
-    )
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ModelNotAvailable(f"{path}: cannot read ({e})") from None
-
-
-# ---------------------------------------------------------------- resolution
-
-
 @dataclass(frozen=True)
 class ResolvedModel:
+    """A model found on disk: its folder and the revision that identifies its files."""
+
     ref: ModelRef
     folder: Path
     revision: str  # hub commit hash, or "local-<fingerprint>"
@@ -199,6 +67,7 @@ class ResolvedModel:
 
 
 def offline_mode(config_offline: bool = False) -> bool:
+    """Offline when the config says so or ``HF_HUB_OFFLINE`` is set."""
     return config_offline or os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
@@ -230,14 +99,41 @@ def resolve(ref: ModelRef, *, base: Path | None = None, offline: bool = False, d
     looks_like_path = ref.id.startswith((".", "/", "~")) or ref.id.count("/") > 1 or "\\" in ref.id
     if looks_like_path or not _HUB_ID.match(ref.id):
         raise ModelNotAvailable(f"model folder {candidate} does not exist", hint="Check the path under [models] in config.toml.")
-    return _resolve_hub(ref, offline=offline_mode(offline), download=download)
+    return _resolve_hub(ref, offline=offline_mode(offline), allow_download=download)
 
 
-def _resolve_hub(ref: ModelRef, *, offline: bool, download: bool) -> ResolvedModel:
-    from huggingface_hub import snapshot_download
+def resolve_models(models: Mapping[str, ModelRef], targets: Iterable[str], *, base: Path,
+                   offline: bool) -> dict[str, ResolvedModel]:
+    """target -> its resolved model (``models[target]``), each distinct ref resolved once
+    (both targets of a multi-target model share one resolution)."""
+    by_ref: dict[ModelRef, ResolvedModel] = {}
+    resolved: dict[str, ResolvedModel] = {}
+    for target in targets:
+        ref = models[target]
+        if ref not in by_ref:
+            by_ref[ref] = resolve(ref, base=base, offline=offline)
+        resolved[target] = by_ref[ref]
+    return resolved
+
+
+def model_status(models: Mapping[str, ModelRef], targets: Iterable[str], *, base: Path) -> list[tuple[str, str, str]]:
+    """(target, model id, status) for each target, for ``workflow models``; never downloads."""
+    out = []
+    for target in targets:
+        ref = models[target]
+        try:
+            m = resolve(ref, base=base, download=False)
+            out.append((target, ref.id, f"available ({m.family().name}, {m.revision[:12]}) at {m.folder}"))
+        except WorkflowError as e:
+            out.append((target, ref.id, "missing: " + e.message + " `workflow run` downloads it when the machine has network access."))
+    return out
+
+
+def _resolve_hub(ref: ModelRef, *, offline: bool, allow_download: bool) -> ResolvedModel:
+    from huggingface_hub import snapshot_download  # here: only hub ids need it, local folders resolve without it
 
     # the cached revision: the one asked for, else main, else a safetensors conversion pull
-    # request (refs/pr/N) that _download took because main holds only a pickle checkpoint
+    # request (refs/pr/N) that download() took because main holds only a pickle checkpoint
     for revision in [ref.revision] if ref.revision else [None, *_cached_pr_refs(ref.id)]:
         try:
             folder = snapshot_download(ref.id, revision=revision, local_files_only=True,
@@ -247,19 +143,19 @@ def _resolve_hub(ref: ModelRef, *, offline: bool, download: bool) -> ResolvedMod
         folder_path = Path(folder)
         if (folder_path / "config.json").exists() and any((folder_path / w).exists() for w in WEIGHT_FILES):
             return ResolvedModel(ref, folder_path, folder_path.name, local=False)
-    if not download:
+    if not allow_download:
         raise _missing(ref.id, "it is not in the local Hugging Face cache (yet)")
     if offline:
         raise _missing(ref.id, "it is not in the local Hugging Face cache and offline mode is on (HF_HUB_OFFLINE=1 or offline = true)")
     if not _hub_reachable():
         raise _missing(ref.id, "it is not in the local Hugging Face cache and the Hugging Face Hub cannot be reached from this machine")
-    return _download(ref)
+    return download(ref)
 
 
 def _cached_pr_refs(repo_id: str) -> list[str]:
     """``refs/pr/N`` revisions of ``repo_id`` present in the local Hugging Face cache,
     newest pull request first."""
-    from huggingface_hub import constants
+    from huggingface_hub import constants  # here: only hub ids need it, local folders resolve without it
 
     # huggingface_hub files revision "refs/pr/3" under <repo>/refs/refs/pr/3
     refs = Path(constants.HF_HUB_CACHE) / ("models--" + repo_id.replace("/", "--")) / "refs" / "refs" / "pr"
@@ -273,9 +169,7 @@ def _cached_pr_refs(repo_id: str) -> list[str]:
 def _hub_reachable(timeout: float = 4.0) -> bool:
     """One quick TCP connection to the hub endpoint, so a machine without network fails in
     seconds instead of retrying for a minute."""
-    from urllib.parse import urlparse
-
-    from huggingface_hub import constants
+    from huggingface_hub import constants  # here: only hub ids need it, local folders resolve without it
 
     url = urlparse(constants.ENDPOINT)
     try:
@@ -285,10 +179,11 @@ def _hub_reachable(timeout: float = 4.0) -> bool:
         return False
 
 
-def _download(ref: ModelRef) -> ResolvedModel:
-    """Download with the hub's progress bars. Prefers safetensors: when the main branch has
+def download(ref: ModelRef) -> ResolvedModel:
+    """Download ``ref`` into the Hugging Face cache (the hub's progress bars show it), only
+    the files a translation model needs. Prefers safetensors: when the main branch has
     only a pickle checkpoint, the hub's own safetensors conversion pull request is used."""
-    from huggingface_hub import HfApi, snapshot_download
+    from huggingface_hub import HfApi, snapshot_download  # here: only hub ids need it, local folders resolve without it
 
     print(f"Downloading {ref.id} (once; later runs use the local cache) ...", flush=True)
     try:

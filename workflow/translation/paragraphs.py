@@ -11,12 +11,12 @@ from __future__ import annotations
 from itertools import groupby
 
 from workflow.align.aligner import align_paragraph_translation
+from workflow.core.progress import Reporter
+from workflow.core.records import Translation
+from workflow.core.store import Store
+from workflow.corpus.segment import Segment
 from workflow.translation.cache import EnginePool, translate_cached
 from workflow.translation.hub import ResolvedModel
-from workflow.core.progress import Reporter
-from workflow.corpus.segment import Segment
-from workflow.core.store import Store
-from workflow.translation.engines.base import Translation
 
 
 def translate_paragraphs(

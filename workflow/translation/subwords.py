@@ -3,7 +3,7 @@
 ``import transformers`` pulls in torch: 2-4 s and ~200 MB before the first sentence, while
 the CTranslate2 engine itself needs neither. This module rebuilds, from a model folder's
 files, the exact token sequences and decoded text that transformers 5.23's tokenizers
-produce for the model families of :mod:`workflow.translation.hub`:
+produce for the model families of :mod:`workflow.translation.families`:
 
 * **Marian** (``MarianTokenizer``, a Python tokenizer over two sentencepiece models and
   ``vocab.json``). Encoding: the text is split on the added/special tokens (``</s>``,
@@ -25,15 +25,20 @@ produce for the model families of :mod:`workflow.translation.hub`:
 Anything outside what was checked against transformers (separate Marian vocabularies,
 added tokens with strip flags, lower-casing, special tokens missing from the vocabulary,
 an unknown normaliser...) raises :class:`Unsupported`, and the caller falls back to
-transformers. Equality with transformers is asserted by tests/test_subwords.py.
+transformers. Equality with transformers is asserted by tests/unit/translation/test_subwords.py.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+
+import sentencepiece
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
+from tokenizers.models import BPE
 
 VERY_LARGE_INTEGER = int(1e30)  # transformers' model_max_length when none is configured
 SPECIAL_KEYS = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
@@ -123,8 +128,6 @@ class MarianSubwords(Subwords):
     backend = "sentencepiece"
 
     def __init__(self, folder: Path) -> None:
-        import sentencepiece
-
         cfg = _tokenizer_config(folder)
         if cfg.get("tokenizer_class") not in (None, "MarianTokenizer"):
             raise Unsupported(f"tokenizer_class {cfg.get('tokenizer_class')}")
@@ -230,11 +233,6 @@ class NllbSubwords(Subwords):
     backend = "tokenizers"
 
     def __init__(self, folder: Path, src_lang: str | None = None) -> None:
-        import base64
-
-        from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
-        from tokenizers.models import BPE
-
         cfg = _tokenizer_config(folder)
         if cfg.get("tokenizer_class") not in ("NllbTokenizer", "NllbTokenizerFast"):
             raise Unsupported(f"tokenizer_class {cfg.get('tokenizer_class')}")
@@ -345,6 +343,7 @@ class TransformersSubwords(Subwords):
     backend = "transformers"
 
     def __init__(self, folder: Path, **kwargs) -> None:
+        # here: the fallback alone needs transformers (which imports torch: 2-4 s, ~200 MB)
         from transformers import AutoTokenizer
         from transformers.utils import logging as hf_logging
 
@@ -367,7 +366,7 @@ class TransformersSubwords(Subwords):
 
 
 def fast_subwords(folder: Path, family: str, **kwargs) -> Subwords:
-    """The torch-free tokenizer of ``folder`` (a :mod:`workflow.translation.hub` family name), or
+    """The torch-free tokenizer of ``folder`` (a :mod:`workflow.translation.families` family name), or
     :class:`Unsupported`."""
     folder = Path(folder)
     if family == "marian":

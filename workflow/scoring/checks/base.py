@@ -3,26 +3,30 @@
 A check looks at one segment (English source, machine translation, optional model
 log-probability and back-translation) and returns a :class:`Finding`:
 
-- ``score``: the raw measurement (a ratio, a chrF, a count ...), or ``None`` when the
-  check could not run (``skipped`` says why: no log-probability, no back-translation,
-  no dictionary installed);
-- ``accepted``: the threshold decision (``Check.accept``), thresholds from config;
+- ``score``: the raw measurement (a ratio, a chrF, a count ...), the number a reviewer
+  sees, or ``None`` when the check could not run (``skipped`` says why: no
+  log-probability, no back-translation, no dictionary installed);
+- ``accepted``: the threshold decision (``Check.accept``) on that score;
 - ``badness``: 0 when accepted, up to 1 for the worst case; the weak-spot score is the
-  weighted sum of badness over checks (weights in ``workflow.scoring.checks.weights``);
+  sum of ``weight * badness`` over checks;
 - ``spans``: ``(start, end, reason)`` character offsets into the *target* text, so the
   review page can highlight them (``text[start:end]``).
 
-Add a check by subclassing :class:`Check` in a module of this package and decorating
-it with ``@register("name")``; ``workflow.scoring.checks`` imports every module once.
+Like an OpusFilter filter, a check owns its parameters: its ``Params`` dataclass (the
+threshold ``accept`` uses, anything else it needs, and its ``weight``) is the schema
+of its ``[checks.<name>]`` table in config.toml.
+
+Add a check by subclassing :class:`Check` in a module of this package, giving it a
+``Params`` (a frozen dataclass subclassing :class:`CheckParams`) and decorating it with
+``@register("name")``; ``workflow.scoring.checks`` imports every module once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from workflow.core.registry import Registry
 
-SEVERITIES = ("minor", "major", "critical")
+from workflow.core.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -98,29 +102,48 @@ class SegmentScore:
 
 
 @dataclass(frozen=True)
+class CheckParams:
+    """A check's ``[checks.<name>]`` table. Every check has a weight: its share of the
+    weak-spot score; a subclass gives it a default and adds the check's own parameters."""
+
+    weight: float
+
+    def problems(self) -> dict[str, str]:
+        """Values that have the right type but make no sense: {parameter: what is wrong}."""
+        return {}
+
+
+@dataclass(frozen=True)
 class Context:
-    """What every check may need besides the segment: target language, settings, glossary."""
+    """What a check is given besides the segment: target language, its own parameters, glossary."""
 
     target_lang: str
-    settings: Any  # workflow.core.config.Config
+    params: CheckParams  # the check's own Params, from its [checks.<name>] table
     glossary: Any = None  # workflow.scoring.checks.names.Glossary | None
 
 
 class Check:
-    """One reference-free check. Subclasses set ``name``/``severity`` and implement ``score``.
+    """One reference-free check. Subclasses set ``name``/``severity``/``higher_is_better``,
+    define ``Params`` and implement ``score`` and ``accept``.
 
     ``score(inp)`` returns ``(score, spans)`` or ``(score, spans, badness)``; ``None`` as
     score means "skipped" and then ``skip_reason`` says why. ``accept(score)`` is the
-    threshold decision. ``prepare(inputs)`` sees the whole batch first (for checks that
-    compare segments with each other, e.g. consistent rendering of a name).
+    threshold decision, from the check's own ``Params``. ``prepare(inputs)`` sees the whole
+    batch first (for checks that compare segments with each other, e.g. consistent
+    rendering of a name).
     """
 
     name: ClassVar[str] = ""
     severity: ClassVar[str] = "minor"
     languages: ClassVar[tuple[str, ...] | None] = None  # target languages; None = any
+    # score direction: True (a higher score is better), False (lower is better), None
+    # (two-sided: accepted inside a band)
+    higher_is_better: ClassVar[bool | None]
+    Params: ClassVar[type[CheckParams]]
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.params = ctx.params
         self.lang = ctx.target_lang
         self.skip_reason = "not applicable"
 
@@ -158,7 +181,3 @@ REGISTRY = Registry("check")
 
 
 register = REGISTRY.register  # @register("spelling") class Spelling(Check): ...
-
-
-def word_spans(text: str, pattern) -> list[tuple[int, int, str]]:
-    return [(m.start(), m.end(), m.group()) for m in pattern.finditer(text)]

@@ -13,10 +13,13 @@ letter gives it away ("Бутылка полна воды."). Words mixing Latin
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
-from workflow.scoring.checks._text import is_cyrillic, is_mixed, words
-from workflow.scoring.checks.base import Check, CheckInput, Span, register
+from lingua import Language, LanguageDetectorBuilder
+
+from workflow.core.text import is_cyrillic, is_mixed, words
+from workflow.scoring.checks.base import Check, CheckInput, CheckParams, Span, register
 
 TELLS = {
     # target: (letters of the *other* languages, reason)
@@ -31,26 +34,31 @@ _LINGUA_CODES = {"en": "ENGLISH", "ru": "RUSSIAN", "be": "BELARUSIAN", "uk": "UK
 @lru_cache(maxsize=1)
 def detector():
     """lingua detector for EN/RU/BE/UK only (built lazily once: about 0.6 s)."""
-    from lingua import Language, LanguageDetectorBuilder
-
     langs = [getattr(Language, v) for v in _LINGUA_CODES.values()]
     return LanguageDetectorBuilder.from_languages(*langs).build()
 
 
 def lingua_confidence(text: str) -> dict[str, float]:
     """Confidence per language code ('en', 'ru', 'be', 'uk'), summing to 1."""
-    from lingua import Language
-
     names = {getattr(Language, v): k for k, v in _LINGUA_CODES.items()}
     return {names[c.language]: c.value for c in detector().compute_language_confidence_values(text)}
 
 
 @register("language")
 class WrongLanguage(Check):
+    """score: share of the Cyrillic words written with the other language's letters (or
+    mixing scripts), at least 1 when lingua takes the whole text for another language
+    (lower is better). accept: score <= ``max_tell_share`` (0: any such word fails)."""
+
     severity = "critical"
     languages = ("be", "ru")
+    higher_is_better = False
     min_letters = 12  # lingua is asked only when the Cyrillic text has this many letters
     max_tell_share = 0.0  # any word with the other language's letters fails the check
+
+    @dataclass(frozen=True)
+    class Params(CheckParams):
+        weight: float = 3.0  # hand-set: the main failure for Belarusian; MQM (Russian) has none
 
     def score(self, inp: CheckInput):
         if self.lang not in TELLS:

@@ -1,27 +1,51 @@
-"""Length ratio outliers, repetition (looping n-grams) and truncation."""
+"""Length ratio outliers, repetition (looping n-grams) and truncation.
+
+Length bounds: ``[checks.length] ratio`` in config.toml, per target language.
+"""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 
-from workflow.scoring.checks.base import Check, CheckInput, Span, register
+from workflow.core.langs import LANGUAGES
+from workflow.scoring.checks.base import Check, CheckInput, CheckParams, Span, register
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
 SENT_END = re.compile(r"[.!?…][\"'”’»)\]]*\s*$")
 BAD_END = re.compile(r"(?:[,;:\-–—(«„“]|\b(?:и|а|но|в|на|с|по|к|о|не|што|і|ды|у|з|за|для|that|and))\s*$", re.I)
+DEFAULT_RATIO = (0.6, 1.9)  # accepted length ratio for a target that [checks.length] ratio does not list
 
 
 @register("length")
 class LengthRatio(Check):
-    """Characters of target / characters of source (each +10, so short lines are not outliers)."""
+    """score: characters of target / characters of source, each +10 so short lines are
+    not outliers (two-sided). accept: ``low <= score <= high``, the bounds of ``ratio``
+    for the target language (``DEFAULT_RATIO`` for a language it does not list)."""
 
     severity = "major"
+    higher_is_better = None
+
+    @dataclass(frozen=True)
+    class Params(CheckParams):
+        ratio: dict[str, tuple[float, float]] = field(
+            default_factory=lambda: {"be": DEFAULT_RATIO, "ru": DEFAULT_RATIO}
+        )  # accepted (low, high) length ratio per target language
+        weight: float = 0.44  # fitted (31 firings)
+
+        def problems(self) -> dict[str, str]:
+            out = {}
+            for lang, (low, high) in self.ratio.items():
+                if lang not in LANGUAGES:
+                    out[f"ratio.{lang}"] = f"unknown language {lang!r}"
+                elif low > high:
+                    out[f"ratio.{lang}"] = f"low bound {low} is above high bound {high}"
+            return out
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        ratios = ctx.settings.thresholds.length_ratio
-        self.low, self.high = ratios.get(self.lang, (0.6, 1.9))
+        self.low, self.high = self.params.ratio.get(self.lang, DEFAULT_RATIO)
 
     def score(self, inp: CheckInput):
         r = (len(inp.mt.strip()) + 10) / (len(inp.source.strip()) + 10)
@@ -38,9 +62,17 @@ class LengthRatio(Check):
 
 @register("repetition")
 class Repetition(Check):
-    """An n-gram (1-6 tokens) repeated back to back (3 times, or twice for n >= 2) more than in the source."""
+    """An n-gram (1-6 tokens) repeated back to back (3 times, or twice for n >= 2) more than in the source.
+
+    score: the number of such loops, and of 4-grams occurring three times or more (lower is
+    better). accept: score == 0."""
 
     severity = "major"
+    higher_is_better = False
+
+    @dataclass(frozen=True)
+    class Params(CheckParams):
+        weight: float = 0.87  # fitted (13 firings: weakly determined)
 
     def score(self, inp: CheckInput):
         toks = [(m.start(), m.end(), m.group().lower()) for m in TOKEN.finditer(inp.mt)]
@@ -76,9 +108,17 @@ class Repetition(Check):
 
 @register("truncation")
 class Truncation(Check):
-    """The source ends a sentence but the target stops short (no final punctuation, a dangling word)."""
+    """The source ends a sentence but the target stops short (no final punctuation, a dangling word).
+
+    score: 1 when the target stops short, 0 when it ends a sentence (lower is better); skipped
+    when the source does not end a sentence. accept: score == 0."""
 
     severity = "critical"
+    higher_is_better = False
+
+    @dataclass(frozen=True)
+    class Params(CheckParams):
+        weight: float = 1.0  # hand-set (11 firings)
 
     def score(self, inp: CheckInput):
         src, mt = inp.source.strip(), inp.mt.rstrip()

@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from workflow.core.errors import ConfigError
-from workflow.scoring.checks.base import Check, CheckInput, Span, register
+from workflow.scoring.checks.base import Check, CheckInput, CheckParams, Span, register
 
 _ENDINGS = set("аяоеёуюыіийьэ")
 _LETTERS = r"[^\W\d_]"
@@ -126,7 +126,15 @@ def load_glossary(path: str) -> Glossary | None:
 
 @register("names")
 class Names(Check):
+    """score: the number of glossary names of the source not rendered in an accepted form
+    (lower is better). accept: score == 0."""
+
     severity = "major"
+    higher_is_better = False
+
+    @dataclass(frozen=True)
+    class Params(CheckParams):
+        weight: float = 1.0  # hand-set: glossary of this corpus
 
     def score(self, inp: CheckInput):
         g = self.ctx.glossary

@@ -10,10 +10,13 @@ annotators do not mark unknown names as errors) and skipped. When the dictionary
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 
-from workflow.scoring.checks._text import is_cyrillic, words
-from workflow.scoring.checks.base import Check, CheckInput, Span, register
+from spylls.hunspell import Dictionary
+
+from workflow.core.text import is_cyrillic, words
+from workflow.scoring.checks.base import Check, CheckInput, CheckParams, Span, register
 
 DICT_DIRS = ("/usr/share/hunspell", "/usr/share/myspell", "/usr/share/myspell/dicts")
 DICT_NAMES = {"be": "be_BY", "ru": "ru_RU"}
@@ -37,8 +40,6 @@ def dictionary(lang: str):
     base = dictionary_path(lang)
     if base is None:
         return None
-    from spylls.hunspell import Dictionary
-
     return Dictionary.from_files(base)
 
 
@@ -63,12 +64,18 @@ def _sentence_start(text: str, pos: int) -> bool:
 
 @register("spelling")
 class Spelling(Check):
+    """score: the number of words unknown to the dictionary (lower is better).
+    accept: score <= ``max_unknown``."""
+
     severity = "minor"
     languages = ("be", "ru")
+    higher_is_better = False
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
-        self.max_unknown = ctx.settings.checks.max_unknown_words
+    @dataclass(frozen=True)
+    class Params(CheckParams):
+        max_unknown: int = 0  # more words unknown to hunspell than this is flagged
+        # fitted (lowercase unknown words; capitalised ones are taken for names)
+        weight: float = 0.50
 
     def score(self, inp: CheckInput):
         if dictionary_path(self.lang) is None:
@@ -88,4 +95,4 @@ class Spelling(Check):
         return float(len(spans)), spans, min(1.0, len(spans) / 4)
 
     def accept(self, score: float) -> bool:
-        return score <= self.max_unknown
+        return score <= self.params.max_unknown

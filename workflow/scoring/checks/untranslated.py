@@ -10,8 +10,9 @@ single letters. Professional annotators mark brand and place names left in Latin
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from workflow.scoring.checks.base import Check, CheckInput, Span, register
+from workflow.scoring.checks.base import Check, CheckInput, CheckParams, Span, register
 
 RUN = re.compile(r"[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F0-9'’&.\-]*(?:\s+[A-Za-z\u00C0-\u024F0-9][A-Za-z\u00C0-\u024F0-9'’&.\-]*)*")
 SKIP = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+|[@#]\w+")
@@ -20,8 +21,16 @@ ROMAN = re.compile(r"[IVXLCDM]+")
 
 @register("untranslated")
 class Untranslated(Check):
+    """score: the number of Latin-script spans left in the target (lower is better).
+    accept: score == 0. badness: the risk of the riskiest span (``_risk``)."""
+
     severity = "major"
     languages = ("be", "ru", "uk")
+    higher_is_better = False
+
+    @dataclass(frozen=True)
+    class Params(CheckParams):
+        weight: float = 1.92  # fitted
 
     def score(self, inp: CheckInput):
         mt = inp.mt

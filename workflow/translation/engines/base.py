@@ -1,13 +1,13 @@
-"""Translate: engines that turn English sentences into a target language.
+"""The engine base class: what every engine shares, whatever library decodes.
 
 An :class:`Engine` wraps one loaded model and translates for any target the model
-supports (both targets of ``opus-mt-tc-big-en-zle`` share one engine). Engines register
-under a name (``@register_engine``); the transformers engine is the reference, the
-CTranslate2 engine (``workflow.translation.engines.ctranslate2``) the fast path.
-
-Common behaviour lives in the base class: length-sorted batching, splitting sentences
-longer than the model's limit (never silent truncation), and the per-segment model
-confidence (mean token log-probability of the output, end-of-sentence token included).
+supports (both targets of ``opus-mt-tc-big-en-zle`` share one engine). A concrete engine
+(:mod:`~workflow.translation.engines.transformers`, :mod:`~workflow.translation.engines.ctranslate2`)
+provides tokenisation and the decoding of one batch; this module does the rest:
+length-sorted batching, splitting sentences longer than the model's limit (never silent
+truncation) and joining their pieces, the per-segment model confidence (mean token
+log-probability of the output, end-of-sentence token included) and the choice of device
+(:func:`device_for`). It imports no concrete engine.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from workflow.core.config import Config, Decoding
-from workflow.core.errors import ConfigError, WorkflowError
-from workflow.translation.hub import ModelFamily, ResolvedModel
-from workflow.core.registry import Registry
+from workflow.core.config import TranslationSettings
+from workflow.core.errors import ConfigError
+from workflow.core.records import Translation
+from workflow.translation.families import ModelFamily
+from workflow.translation.hub import ResolvedModel
 
 Progress = Callable[[int], None]  # called with the number of sentences just finished
 
@@ -35,25 +36,24 @@ class _Plan:
     batch_texts: list[list[str]]
 
 
-@dataclass(frozen=True)
-class Translation:
-    text: str
-    logprob: float | None  # mean log-probability per output token (higher = more confident)
-    n_tokens: int  # output tokens scored
-    split: bool = False  # the source exceeded the model's limit and was translated in pieces
-
-
-ENGINES = Registry("engine")
-register_engine = ENGINES.register  # @register_engine("transformers") class TransformersEngine(Engine): ...
+def device_for(setting: str, cuda_devices: Callable[[], int]) -> str:
+    """The device for ``decoding.device``: ``auto`` is ``cuda`` when ``cuda_devices()`` (the
+    engine's library's CUDA device count) finds one, else ``cpu``; other settings are kept."""
+    if setting != "auto":
+        return setting
+    try:
+        return "cuda" if cuda_devices() > 0 else "cpu"
+    except Exception:  # noqa: BLE001 - a CPU-only build may raise instead of returning 0
+        return "cpu"
 
 
 class Engine(ABC):
-    name = "?"
+    name = "?"  # the ``engine`` setting that selects it
 
-    def __init__(self, model: ResolvedModel, decoding: Decoding, config: Config) -> None:
+    def __init__(self, model: ResolvedModel, settings: TranslationSettings) -> None:
         self.model = model
-        self.decoding = decoding
-        self.config = config
+        self.settings = settings
+        self.decoding = settings.decoding
         self.family: ModelFamily = model.family()
 
     # --- what a concrete engine provides
@@ -76,9 +76,9 @@ class Engine(ABC):
             yield self._translate_batch(texts, target)
 
     @classmethod
-    def cache_settings(cls, config: Config) -> dict:
+    def cache_settings(cls, settings: TranslationSettings) -> dict:
         """Everything that changes the output, for the cache key (known without a model)."""
-        return {"beam_size": config.decoding.beam_size, "max_length_ratio": config.decoding.max_length_ratio}
+        return {"beam_size": settings.decoding.beam_size, "max_length_ratio": settings.decoding.max_length_ratio}
 
     def batches(self, order: list[int], lengths: list[int]) -> list[list[int]]:
         bs = self.decoding.batch_size
@@ -188,107 +188,3 @@ def _join(parts: list[Translation | None]) -> Translation:
         n,
         split=True,
     )
-
-
-def device_for(setting: str) -> str:
-    if setting != "auto":
-        return setting
-    try:
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    except ImportError:  # pragma: no cover
-        return "cpu"
-
-
-@register_engine("transformers")
-class TransformersEngine(Engine):
-    """Reference engine: ``AutoModelForSeq2SeqLM.generate()`` (transformers 5 has no
-    translation pipeline). Loads safetensors; pickle only when ``allow_pickle`` is set."""
-
-    def __init__(self, model: ResolvedModel, decoding: Decoding, config: Config) -> None:
-        super().__init__(model, decoding, config)
-        import torch
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()  # "max_new_tokens and max_length both set" on every batch
-
-        weights = model.weights(allow_pickle=config.allow_pickle)
-        self.device = device_for(decoding.device)
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(model.folder), **self.family.tokenizer_kwargs())
-            self.net = AutoModelForSeq2SeqLM.from_pretrained(
-                str(model.folder), use_safetensors=weights.name.startswith("model.safetensors")
-            )
-        except (OSError, ValueError) as e:
-            raise WorkflowError(f"{model.folder}: cannot load model ({str(e).splitlines()[0][:300]})") from None
-        self.net.to(self.device).eval()
-        self.torch = torch
-
-    def count_tokens(self, texts, target):
-        enc = self.tokenizer([self.family.source_text(t, target) for t in texts], add_special_tokens=True)
-        return [len(ids) for ids in enc["input_ids"]]
-
-    def max_source_tokens(self) -> int:
-        limits = [getattr(self.net.config, "max_position_embeddings", None), getattr(self.tokenizer, "model_max_length", None)]
-        return min(int(x) for x in limits if x and x < 10**7) if any(x and x < 10**7 for x in limits) else 512
-
-    def _forced_bos(self, target: str) -> int | None:
-        prefix = self.family.target_prefix(target)
-        return None if prefix is None else self.tokenizer.convert_tokens_to_ids(prefix)
-
-    def _translate_batch(self, texts, target):
-        torch = self.torch
-        enc = self.tokenizer([self.family.source_text(t, target) for t in texts], return_tensors="pt", padding=True)
-        enc = {k: v.to(self.device) for k, v in enc.items()}
-        src_len = int(enc["attention_mask"].sum(dim=1).max())
-        max_new = min(self.max_source_tokens(), int(self.decoding.max_length_ratio * src_len) + 10)
-        forced = self._forced_bos(target)
-        kwargs = dict(num_beams=self.decoding.beam_size, do_sample=False, max_new_tokens=max_new,
-                      output_scores=True, return_dict_in_generate=True)
-        if forced is not None:
-            kwargs["forced_bos_token_id"] = forced
-        with torch.inference_mode():
-            out = self.net.generate(**enc, **kwargs)
-            beam_indices = getattr(out, "beam_indices", None) if self.decoding.beam_size > 1 else None
-            trans = self.net.compute_transition_scores(out.sequences, out.scores, beam_indices, normalize_logits=beam_indices is None)
-        seqs = out.sequences[:, 1:]  # drop the decoder start token
-        pad = self.net.config.pad_token_id
-        eos = self.net.config.eos_token_id
-        skip_first = 1 if forced is not None else 0  # the forced language token is not the model's choice
-        results = []
-        for row in range(seqs.shape[0]):
-            ids = seqs[row].tolist()
-            scores = trans[row].tolist()
-            keep = []
-            for pos, tok in enumerate(ids):
-                if pos < skip_first:
-                    continue
-                if tok == pad and tok != eos:
-                    break
-                keep.append(scores[pos])
-                if tok == eos:
-                    break
-            finite = [s for s in keep if s > float("-inf")]
-            text = self.tokenizer.decode(ids, skip_special_tokens=True).strip()
-            results.append(Translation(text, (sum(finite) / len(finite)) if finite else None, len(finite)))
-        return results
-
-
-def engine_class(name: str) -> type[Engine]:
-    if name == "ctranslate2":
-        try:
-            import ctranslate2  # noqa: F401  (the engine needs the package, not just our module)
-
-            from workflow.translation.engines import ctranslate2  # noqa: F401  (registers the engine)
-        except ImportError as e:
-            raise ConfigError(f"engine {name!r} is not installed ({e})", hint="pip install ctranslate2, or set engine = \"transformers\".") from None
-    try:
-        return ENGINES[name]
-    except KeyError:
-        raise ConfigError(f"engine {name!r} is not available", hint=f"Known engines: {', '.join(ENGINES)}.") from None
-
-
-def load_engine(model: ResolvedModel, config: Config) -> Engine:
-    return engine_class(config.engine)(model, config.decoding, config)

@@ -8,10 +8,16 @@ file lock serialises two processes converting the same model; if locking is not
 available, the loser of the final rename simply uses the winner's folder.
 
 Model-family quirks come from the same registry as the transformers engine
-(``family.source_text`` adds ``>>bel<<`` for multi-target Marian models,
-``family.target_prefix`` gives the forced NLLB / M2M-100 language token).
+(:mod:`workflow.translation.families`: ``family.source_text`` adds ``>>bel<<`` for
+multi-target Marian models, ``family.target_prefix`` gives the forced NLLB / M2M-100
+language token).
 
-Measured facts the code relies on (ctranslate2 4.8.5, checked in tests/test_ct2.py):
+This module imports ``ctranslate2`` at its top: :func:`workflow.translation.engines.engine_class`
+imports it only when the ``ctranslate2`` engine is configured, and turns a missing
+package into a :class:`ConfigError`.
+
+Measured facts the code relies on (ctranslate2 4.8.5, checked in
+tests/unit/translation/test_ctranslate2.py):
 
 * With ``length_penalty=1`` (greedy or beam) ``TranslationResult.scores`` is the sum of
   the token log-probabilities, end token included, target prefix excluded, divided by
@@ -50,11 +56,19 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from workflow.core.config import Config, Decoding
-from workflow.core.errors import ConfigError, WorkflowError
+import ctranslate2
+
+try:
+    import fcntl  # POSIX file locks for concurrent conversions
+except ImportError:  # pragma: no cover - not POSIX: conversions rely on the atomic rename
+    fcntl = None
+
+from workflow.core.config import TranslationSettings
+from workflow.core.errors import WorkflowError
+from workflow.core.records import Translation
+from workflow.translation.engines.base import Engine, device_for
 from workflow.translation.hub import ResolvedModel
 from workflow.translation.subwords import Subwords, load_subwords
-from workflow.translation.engines.base import Engine, Translation, register_engine
 
 VALID_MARKER = ".workflow-valid"
 
@@ -62,23 +76,15 @@ VALID_MARKER = ".workflow-valid"
 # ---------------------------------------------------------------- settings
 
 
-def ct2_device(setting: str) -> str:
-    if setting != "auto":
-        return setting
-    import ctranslate2
-
-    try:
-        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-    except Exception:  # noqa: BLE001 - a CPU-only build may raise instead of returning 0
-        return "cpu"
+def cuda_devices() -> int:
+    """CUDA devices CTranslate2 can use (for :func:`device_for`)."""
+    return ctranslate2.get_cuda_device_count()
 
 
 def resolve_compute_type(setting: str, device: str) -> str:
     """``auto``: int8 on CPU; int8_float16 (else float16) on CUDA; float32 if unsupported."""
     if setting != "auto":
         return setting
-    import ctranslate2
-
     supported = set(ctranslate2.get_supported_compute_types(device))
     prefs = ("int8_float16", "float16", "int8", "float32") if device == "cuda" else ("int8", "int8_float32", "float32")
     return next((c for c in prefs if c in supported), "default")
@@ -121,9 +127,7 @@ def is_valid(folder: Path) -> bool:
 
 @contextlib.contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX: rely on the atomic rename
+    if fcntl is None:  # pragma: no cover - not POSIX: rely on the atomic rename
         yield
         return
     with open(path, "a+") as f:
@@ -157,7 +161,7 @@ def ensure_converted(model: ResolvedModel, cache_dir: Path, quantization: str, *
             (converter or _convert)(model, tmp, quantization)
             (tmp / VALID_MARKER).write_text(
                 json.dumps({"model": model.key, "quantization": quantization, "created": time.time(),
-                            "ctranslate2": _ct2_version()}),
+                            "ctranslate2": ctranslate2.__version__}),
                 encoding="utf-8",
             )
             try:
@@ -176,13 +180,9 @@ def ensure_converted(model: ResolvedModel, cache_dir: Path, quantization: str, *
     return final
 
 
-def _ct2_version() -> str:
-    import ctranslate2
-
-    return ctranslate2.__version__
-
-
 def _convert(model: ResolvedModel, out: Path, quantization: str) -> None:
+    # here: only a missing conversion needs the converter, which loads the model with
+    # transformers (and torch); a converted model translates without either
     from ctranslate2.converters import TransformersConverter
     from transformers.utils import logging as hf_logging
 
@@ -194,29 +194,26 @@ def _convert(model: ResolvedModel, out: Path, quantization: str) -> None:
 # ---------------------------------------------------------------- engine
 
 
-@register_engine("ctranslate2")
 class CT2Engine(Engine):
     """``ctranslate2.Translator`` over a converted copy of the configured model."""
+
+    name = "ctranslate2"
 
     # bench only: force every output to exactly this many tokens (comparable runs)
     fixed_output_tokens: int | None = None
 
-    def __init__(self, model: ResolvedModel, decoding: Decoding, config: Config) -> None:
-        super().__init__(model, decoding, config)
-        try:
-            import ctranslate2
-        except ImportError as e:  # pragma: no cover
-            raise ConfigError(f"engine 'ctranslate2' is not installed ({e})", hint="pip install ctranslate2") from None
-        model.weights(allow_pickle=config.allow_pickle)  # refuses pickle checkpoints unless allowed
-        settings = config.ctranslate2
-        self.device = ct2_device(decoding.device)
-        self.compute_type = resolve_compute_type(settings.compute_type, self.device)
-        self.inter_threads, self.intra_threads = thread_layout(settings.inter_threads, settings.intra_threads, self.device)
+    def __init__(self, model: ResolvedModel, settings: TranslationSettings) -> None:
+        super().__init__(model, settings)
+        model.weights(allow_pickle=settings.allow_pickle)  # refuses pickle checkpoints unless allowed
+        ct2 = settings.ctranslate2
+        self.device = device_for(self.decoding.device, cuda_devices)
+        self.compute_type = resolve_compute_type(ct2.compute_type, self.device)
+        self.inter_threads, self.intra_threads = thread_layout(ct2.inter_threads, ct2.intra_threads, self.device)
         try:  # torch-free when workflow.translation.subwords reproduces the tokenizer, else transformers'
             self.tokenizer: Subwords = load_subwords(model.folder, self.family.name, **self.family.tokenizer_kwargs())
         except (OSError, ValueError) as e:
             raise WorkflowError(f"{model.folder}: cannot load tokenizer ({str(e).splitlines()[0][:300]})") from None
-        self.folder = ensure_converted(model, config.resolve(settings.cache_dir), self.compute_type)
+        self.folder = ensure_converted(model, Path(ct2.cache_dir), self.compute_type)
         try:
             self.translator = ctranslate2.Translator(
                 str(self.folder), device=self.device, compute_type=self.compute_type,
@@ -235,10 +232,10 @@ class CT2Engine(Engine):
         self.eos_token = self.tokenizer.ids_to_tokens([eos_id])[0] if isinstance(eos_id, int) else "</s>"
 
     @classmethod
-    def cache_settings(cls, config: Config) -> dict:
-        device = ct2_device(config.decoding.device)
-        return {**super().cache_settings(config),
-                "compute_type": resolve_compute_type(config.ctranslate2.compute_type, device)}
+    def cache_settings(cls, settings: TranslationSettings) -> dict:
+        device = device_for(settings.decoding.device, cuda_devices)
+        return {**super().cache_settings(settings),
+                "compute_type": resolve_compute_type(settings.ctranslate2.compute_type, device)}
 
     def check_target(self, target: str) -> None:
         if target not in self._checked:  # once per target (the family scans its vocabulary)

@@ -13,14 +13,15 @@ import polars as pl
 import pytest
 
 from conftest import CORPUS, corpus_lines, cyrillic_lines, write_config
-from test_ct2 import SENTENCES, assert_same, make_config, translate
+from test_ctranslate2 import SENTENCES, assert_same, make_settings, translate
 from workflow.cli.app import main
 from workflow.core.config import ModelRef
-from workflow.translation.engines.ctranslate2 import CT2Engine
 from workflow.core.errors import ConfigError
-from workflow.translation.hub import M2M100Family, fingerprint, resolve
 from workflow.testing.tinymodels import build_m2m100
-from workflow.translation.engines.base import TransformersEngine
+from workflow.translation.engines.ctranslate2 import CT2Engine
+from workflow.translation.engines.transformers import TransformersEngine
+from workflow.translation.families import M2M100Family
+from workflow.translation.hub import fingerprint, resolve
 
 TARGETS = ("be", "ru")
 DOCS = ("amnesty-belarus-police-must-be-held-accountable.txt", "amnesty-urges-investigation-of-torture-in-belarus.txt")
@@ -66,7 +67,11 @@ def test_resolve_detects_m2m100_family(tiny_m2m100, reference):
 def test_build_is_deterministic(tiny_m2m100, tmp_path):
     """Same texts and seed: the same files, byte for byte (so the same cache key)."""
     again = build_m2m100(tmp_path / "again", corpus_lines() + cyrillic_lines())
-    assert sorted(p.name for p in again.iterdir()) == sorted(p.name for p in tiny_m2m100.iterdir())
+
+    def model_files(folder):  # the fixture's folder also holds the test-model cache's dot-file marker
+        return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+    assert model_files(again) == model_files(tiny_m2m100)
     assert fingerprint(again) == fingerprint(tiny_m2m100)
 
 
@@ -86,8 +91,8 @@ def test_target_missing_from_the_language_list_is_refused(tiny_m2m100, tmp_path,
     model = resolve(ModelRef(str(folder)))
     family = model.family()
     assert family.name == "m2m100" and family.supports("ru") and not family.supports("be")
-    cfg = make_config(ct2_cache, engine="transformers")
-    engine = TransformersEngine(model, cfg.decoding, cfg)
+    settings = make_settings(ct2_cache, engine="transformers")
+    engine = TransformersEngine(model, settings)
     with pytest.raises(ConfigError, match="cannot translate into 'be'"):
         engine.translate(SENTENCES[:2], "be")
     assert len(engine.translate(SENTENCES[:2], "ru")) == 2
@@ -101,8 +106,8 @@ def test_transformers_engine_forces_the_target_token(tiny_m2m100, reference, tar
     import torch
 
     tok, net = reference
-    cfg = make_config(ct2_cache, engine="transformers", batch_size=1, ratio=0.0)  # 10 new tokens each
-    engine = TransformersEngine(resolve(ModelRef(str(tiny_m2m100))), cfg.decoding, cfg)
+    settings = make_settings(ct2_cache, engine="transformers", batch_size=1, ratio=0.0)  # 10 new tokens each
+    engine = TransformersEngine(resolve(ModelRef(str(tiny_m2m100))), settings)
     assert engine._forced_bos(target) == tok.get_lang_id(target)
     got = engine.translate(SENTENCES, target)
     lang = tok.get_lang_id(target)
@@ -126,8 +131,8 @@ def test_ct2_engine_source_and_prefix_tokens(tiny_m2m100, reference, ct2_cache):
     """ct2 gets the same source tokens as transformers (``__en__ ... </s>``) and the target
     language as the decoder prefix, which comes back first in the hypothesis."""
     tok, _ = reference
-    cfg = make_config(ct2_cache)
-    engine = CT2Engine(resolve(ModelRef(str(tiny_m2m100))), cfg.decoding, cfg)
+    settings = make_settings(ct2_cache)
+    engine = CT2Engine(resolve(ModelRef(str(tiny_m2m100))), settings)
     assert engine._ids(SENTENCES, "be") == tok(SENTENCES).input_ids
     sources = engine._source_tokens(SENTENCES[:3], "be")
     assert all(s[0] == "__en__" and s[-1] == "</s>" and s.count("__en__") == 1 for s in sources)
@@ -139,16 +144,16 @@ def test_ct2_engine_source_and_prefix_tokens(tiny_m2m100, reference, ct2_cache):
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_float32_greedy_parity(tiny_m2m100, target, ct2_cache):
-    """One sentence at a time, length limit tied to each source (as tests/test_ct2.py):
+    """One sentence at a time, length limit tied to each source (as test_ctranslate2.py):
     identical text and token counts, confidence within LOGPROB_TOL."""
-    hf = translate(TransformersEngine, tiny_m2m100, target, make_config(ct2_cache, engine="transformers", batch_size=1, ratio=0.3))
-    fast = translate(CT2Engine, tiny_m2m100, target, make_config(ct2_cache, batch_tokens=1, ratio=0.3))
+    hf = translate(TransformersEngine, tiny_m2m100, target, make_settings(ct2_cache, engine="transformers", batch_size=1, ratio=0.3))
+    fast = translate(CT2Engine, tiny_m2m100, target, make_settings(ct2_cache, batch_tokens=1, ratio=0.3))
     assert_same(hf, fast, f"tiny_m2m100->{target}")
     assert len({t.text for t in hf}) > 1, "all outputs alike: parity would prove little"
 
 
 def test_targets_give_different_outputs(tiny_m2m100, ct2_cache):
-    out = {t: translate(CT2Engine, tiny_m2m100, t, make_config(ct2_cache, ratio=0.0)) for t in TARGETS}
+    out = {t: translate(CT2Engine, tiny_m2m100, t, make_settings(ct2_cache, ratio=0.0)) for t in TARGETS}
     assert [x.text for x in out["be"]] != [x.text for x in out["ru"]]
 
 
@@ -156,9 +161,9 @@ def test_batched_equals_unbatched(tiny_m2m100, ct2_cache):
     """Padding must not change anything; the length limit is made constant (ratio 0: 10
     tokens) since it follows the longest source of a batch."""
     runs = {
-        "ct2-unbatched": translate(CT2Engine, tiny_m2m100, "be", make_config(ct2_cache, ratio=0.0, batch_tokens=1)),
-        "ct2-batched": translate(CT2Engine, tiny_m2m100, "be", make_config(ct2_cache, ratio=0.0, batch_tokens=4096)),
-        "hf-batched": translate(TransformersEngine, tiny_m2m100, "be", make_config(ct2_cache, engine="transformers", ratio=0.0, batch_size=16)),
+        "ct2-unbatched": translate(CT2Engine, tiny_m2m100, "be", make_settings(ct2_cache, ratio=0.0, batch_tokens=1)),
+        "ct2-batched": translate(CT2Engine, tiny_m2m100, "be", make_settings(ct2_cache, ratio=0.0, batch_tokens=4096)),
+        "hf-batched": translate(TransformersEngine, tiny_m2m100, "be", make_settings(ct2_cache, engine="transformers", ratio=0.0, batch_size=16)),
     }
     ref = runs["ct2-unbatched"]
     for name, out in runs.items():

@@ -7,9 +7,11 @@ import pytest
 
 from conftest import DATA
 from workflow.cli.app import main
-from workflow.scoring.compare import compare, format_result, load_system, short_names
+from workflow.cli.compare import load_system
+from workflow.scoring.compare import compare, format_result, short_names
 from workflow.core.errors import InputError
-from workflow.core.records import Row, to_frame
+from workflow.core.records import Row
+from workflow.outputs.parquet import to_frame
 
 REFS = (DATA / "tatoeba-sample.rus.txt").read_text(encoding="utf-8").splitlines()[:300]
 

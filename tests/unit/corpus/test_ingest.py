@@ -10,7 +10,7 @@ from workflow.core.config import Ingest
 from workflow.core.errors import InputError
 from workflow.corpus.ingest import decode, normalise_paragraph, normalise_text, read_document, split_paragraphs
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+from conftest import CORPUS
 
 
 def doc(name: str):

@@ -20,7 +20,7 @@ from workflow.core.config import load_config
 from workflow.review.memory import Memory
 from workflow.review.importer import ImportRejected, import_files
 from workflow.core.store import Store
-from workflow.core.files import tsv_cell, tsv_uncell
+from workflow.core.tsv import tsv_cell, tsv_uncell
 from workflow.outputs.xliff import XLIFF2_NS, XLIFF12_NS
 
 DOCS = ["amnesty-belarus-police-must-be-held-accountable", "amnesty-urges-investigation-of-torture-in-belarus"]

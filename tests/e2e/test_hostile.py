@@ -12,7 +12,7 @@ from conftest import write_config
 from workflow.core.config import load_config
 from workflow.pipeline import run
 from workflow.review.importer import import_files
-from workflow.core.files import tsv_uncell
+from workflow.core.tsv import tsv_uncell
 
 HOSTILE = [
     'The report said <script>alert("x")</script> was found.',

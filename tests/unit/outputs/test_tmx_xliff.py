@@ -8,11 +8,14 @@ import pytest
 from lxml import etree
 
 from review_rows import HOSTILE, sample_rows
-from workflow.outputs.publish import three_way_rows
+from workflow.core.records import by_document
 from workflow.outputs.tmx import tmx
-from workflow.outputs.xliff import MDA_NS, XLIFF2_NS, XLIFF12_NS, XML_NS, XliffError, read_xliff, xliff12, xliff21, xml_safe
+from workflow.outputs.xliff import MDA_NS, XLIFF2_NS, XLIFF12_NS, XML_NS, xliff12, xliff21, xml_safe
+from workflow.review.parse import XliffError, read_xliff
 
-DTD = Path(__file__).parent / "data" / "tmx14.dtd"  # TMX 1.4b (LISA OSCAR) declarations
+from conftest import DATA
+
+DTD = DATA / "tmx14.dtd"  # TMX 1.4b (LISA OSCAR) declarations
 TARGETS = ["be", "ru"]
 
 
@@ -27,7 +30,7 @@ def test_xml_safe_replaces_illegal_characters():
 
 def test_tmx_valid_against_tmx14_dtd_and_text_only(tmp_path):
     rows = sample_rows()
-    data = tmx(three_way_rows(rows, TARGETS)["doc-1"], TARGETS)
+    data = tmx(by_document(rows)["doc-1"], TARGETS)
     doc = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True)).getroottree()
     dtd = etree.DTD(str(DTD))
     assert dtd.validate(doc), dtd.error_log.filter_from_errors()

@@ -10,7 +10,7 @@ import pytest
 from lxml import html as lhtml
 
 from review_rows import HOSTILE, sample_rows
-from workflow.outputs.publish import three_way_rows
+from workflow.core.records import by_document
 from workflow.outputs.page import highlight, review_page
 
 TARGETS = ["be", "ru"]
@@ -18,8 +18,12 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _page(spans=None):
+    """The page of the sample rows; ``spans``: {(seg_id, target): [(start, end, reason)]} set on the rows."""
     rows = sample_rows()
-    return rows, review_page("doc-1", three_way_rows(rows, TARGETS)["doc-1"], TARGETS, spans=spans)
+    for r in rows:
+        if spans and (r.seg_id, r.target) in spans:
+            r.spans = [{"start": s, "end": e, "reason": why} for s, e, why in spans[(r.seg_id, r.target)]]
+    return rows, review_page("doc-1", by_document(rows)["doc-1"], TARGETS)
 
 
 def test_highlight_escapes_and_wraps_spans():

@@ -18,13 +18,16 @@ from conftest import corpus_lines, short_lines
 
 ct2 = pytest.importorskip("ctranslate2")
 
-from workflow.translation.cache import EnginePool, cache_key, translate_cached  # noqa: E402
-from workflow.core.config import CT2, Config, Decoding, ModelRef  # noqa: E402
-from workflow.translation.engines.ctranslate2 import CT2Engine, converted_folder, ensure_converted, is_valid, thread_layout  # noqa: E402
-from workflow.core.errors import WorkflowError  # noqa: E402
-from workflow.translation.hub import resolve  # noqa: E402
+from workflow.core.config import CT2, Config, Decoding, ModelRef, TranslationSettings  # noqa: E402
+from workflow.core.errors import ConfigError, WorkflowError  # noqa: E402
 from workflow.core.store import Store  # noqa: E402
-from workflow.translation.engines.base import TransformersEngine  # noqa: E402
+from workflow.translation.cache import EnginePool, cache_key, translate_cached  # noqa: E402
+from workflow.translation.engines import ENGINES, engine_class, load_engine  # noqa: E402
+from workflow.translation.engines.base import device_for  # noqa: E402
+from workflow.translation.engines.ctranslate2 import (CT2Engine, converted_folder, cuda_devices, ensure_converted,  # noqa: E402
+                                                      is_valid, resolve_compute_type, thread_layout)
+from workflow.translation.engines.transformers import TransformersEngine  # noqa: E402
+from workflow.translation.hub import resolve  # noqa: E402
 
 LOGPROB_TOL = 1e-4
 SENTENCES = corpus_lines()[:12]
@@ -49,18 +52,18 @@ def eos_marian(tiny_marian, tmp_path_factory) -> Path:
     return folder
 
 
-def make_config(cache: Path, *, engine="ctranslate2", compute_type="float32", ratio=0.6, batch_size=16,
-                batch_tokens=2048, beam=1) -> Config:
-    return Config(
+def make_settings(cache: Path, *, engine="ctranslate2", compute_type="float32", ratio=0.6, batch_size=16,
+                  batch_tokens=2048, beam=1) -> TranslationSettings:
+    return TranslationSettings(
         engine=engine,
         decoding=Decoding(beam_size=beam, batch_size=batch_size, batch_tokens=batch_tokens, max_length_ratio=ratio, device="cpu"),
         ctranslate2=CT2(compute_type=compute_type, cache_dir=str(cache)),
     )
 
 
-def translate(engine_cls, folder: Path, target: str, cfg: Config, texts=SENTENCES):
+def translate(engine_cls, folder: Path, target: str, settings: TranslationSettings, texts=SENTENCES):
     model = resolve(ModelRef(str(folder)))
-    return engine_cls(model, cfg.decoding, cfg).translate(texts, target)
+    return engine_cls(model, settings).translate(texts, target)
 
 
 def assert_same(a, b, what: str) -> None:
@@ -79,8 +82,8 @@ def test_float32_greedy_parity_unbatched(fixture, target, request, ct2_cache):
     text and token counts, confidence on the same scale."""
     folder = request.getfixturevalue(fixture)
     ratio = 0.6 if fixture == "eos_marian" else 0.3  # the random models rarely stop: keep it short
-    hf = translate(TransformersEngine, folder, target, make_config(ct2_cache, engine="transformers", batch_size=1, ratio=ratio))
-    fast = translate(CT2Engine, folder, target, make_config(ct2_cache, batch_tokens=1, ratio=ratio))
+    hf = translate(TransformersEngine, folder, target, make_settings(ct2_cache, engine="transformers", batch_size=1, ratio=ratio))
+    fast = translate(CT2Engine, folder, target, make_settings(ct2_cache, batch_tokens=1, ratio=ratio))
     assert_same(hf, fast, f"{fixture}->{target}")
     if fixture == "eos_marian":  # both endings really occur
         assert any(t.n_tokens < 10 for t in hf) and any(t.n_tokens > 20 for t in hf)
@@ -92,10 +95,10 @@ def test_batched_equals_unbatched_both_engines(fixture, target, request, ct2_cac
     the same rule in both engines, so it is made constant here (ratio 0: 10 tokens)."""
     folder = request.getfixturevalue(fixture)
     runs = {
-        "hf-unbatched": translate(TransformersEngine, folder, target, make_config(ct2_cache, engine="transformers", ratio=0.0, batch_size=1)),
-        "hf-batched": translate(TransformersEngine, folder, target, make_config(ct2_cache, engine="transformers", ratio=0.0, batch_size=16)),
-        "ct2-unbatched": translate(CT2Engine, folder, target, make_config(ct2_cache, ratio=0.0, batch_tokens=1)),
-        "ct2-batched": translate(CT2Engine, folder, target, make_config(ct2_cache, ratio=0.0, batch_tokens=4096)),
+        "hf-unbatched": translate(TransformersEngine, folder, target, make_settings(ct2_cache, engine="transformers", ratio=0.0, batch_size=1)),
+        "hf-batched": translate(TransformersEngine, folder, target, make_settings(ct2_cache, engine="transformers", ratio=0.0, batch_size=16)),
+        "ct2-unbatched": translate(CT2Engine, folder, target, make_settings(ct2_cache, ratio=0.0, batch_tokens=1)),
+        "ct2-batched": translate(CT2Engine, folder, target, make_settings(ct2_cache, ratio=0.0, batch_tokens=4096)),
     }
     ref = runs["hf-unbatched"]
     for name, out in runs.items():
@@ -122,8 +125,8 @@ def test_int8_agrees_with_float32(trained_marian, ct2_cache):
     engines = {}
     out = {}
     for ct in ("float32", "int8"):
-        cfg = make_config(ct2_cache, compute_type=ct, ratio=1.0)  # room to copy and end
-        engines[ct] = CT2Engine(model, cfg.decoding, cfg)
+        settings = make_settings(ct2_cache, compute_type=ct, ratio=1.0)  # room to copy and end
+        engines[ct] = CT2Engine(model, settings)
         sources, out[ct] = _tokens(engines[ct], texts, "be")
     distinct = len({tuple(o) for o in out["float32"]}) / len(texts)
     assert distinct >= 0.8, f"float32 outputs barely depend on the input ({distinct:.0%} distinct)"
@@ -157,17 +160,17 @@ def test_int8_agrees_with_float32(trained_marian, ct2_cache):
 
 def test_beam_search_runs_and_scores(tiny_marian, tiny_nllb, ct2_cache):
     for folder, target in ((tiny_marian, "be"), (tiny_nllb, "ru")):
-        out = translate(CT2Engine, folder, target, make_config(ct2_cache, beam=3), texts=SENTENCES[:6])
+        out = translate(CT2Engine, folder, target, make_settings(ct2_cache, beam=3), texts=SENTENCES[:6])
         assert all(t.text and t.n_tokens > 0 and t.logprob is not None and t.logprob <= 0 for t in out)
 
 
 def test_cache_key_includes_compute_type_and_beam(ct2_cache):
     keys = {
-        (ct, beam): CT2Engine.cache_settings(make_config(ct2_cache, compute_type=ct, beam=beam))
+        (ct, beam): CT2Engine.cache_settings(make_settings(ct2_cache, compute_type=ct, beam=beam))
         for ct in ("int8", "float32") for beam in (1, 4)
     }
     assert len({repr(sorted(v.items())) for v in keys.values()}) == 4
-    auto = CT2Engine.cache_settings(make_config(ct2_cache, compute_type="auto"))
+    auto = CT2Engine.cache_settings(make_settings(ct2_cache, compute_type="auto"))
     assert auto["compute_type"] == "int8"  # auto on CPU
 
 
@@ -179,11 +182,33 @@ def test_thread_layout_defaults():
     assert thread_layout(0, 0, "cuda", cores=8) == (1, 4)  # one batch at a time on a GPU
 
 
+def test_engine_table_imports_on_demand_and_names_the_known_engines():
+    assert engine_class("transformers") is TransformersEngine and engine_class("ctranslate2") is CT2Engine
+    assert all(engine_class(name).name == name for name in ENGINES)
+    with pytest.raises(ConfigError, match="engine 'marian' is not available") as err:
+        engine_class("marian")
+    assert err.value.hint == "Known engines: transformers, ctranslate2."
+
+
+def test_config_gives_the_stage_only_its_settings(tmp_path, tiny_marian_single):
+    """``Config.translation``: engine, decoding, allow_pickle as configured, the ct2 cache
+    folder resolved against the config's folder; engines and the pool get nothing else."""
+    decoding = Decoding(beam_size=2, device="cpu")
+    config = Config(engine="transformers", decoding=decoding, allow_pickle=True,
+                    ctranslate2=CT2(compute_type="int8", cache_dir="ct2"), path=tmp_path / "config.toml")
+    settings = config.translation
+    assert settings == TranslationSettings("transformers", decoding, CT2(compute_type="int8", cache_dir=str(tmp_path / "ct2")), True)
+    engine = load_engine(resolve(ModelRef(str(tiny_marian_single))), dataclasses.replace(settings, engine="ctranslate2"))
+    assert isinstance(engine, CT2Engine) and engine.settings.decoding == decoding
+    assert engine.folder.parent == tmp_path / "ct2" and engine.compute_type == "int8"
+
+
 def test_auto_device_and_compute_type_follow_what_ctranslate2_reports(monkeypatch):
     """The CUDA branch cannot run here (no GPU): drive it through what CTranslate2 reports."""
     import ctranslate2
 
-    from workflow.translation.engines.ctranslate2 import ct2_device, resolve_compute_type
+    def ct2_device(setting):  # what CT2Engine does
+        return device_for(setting, cuda_devices)
 
     # the real CPU build here: no CUDA device, int8 supported
     assert ct2_device("auto") == "cpu"
@@ -209,8 +234,8 @@ def test_auto_device_and_compute_type_follow_what_ctranslate2_reports(monkeypatc
 
 
 def test_token_batches_and_progress(tiny_marian, ct2_cache):
-    cfg = make_config(ct2_cache, batch_tokens=120)
-    engine = CT2Engine(resolve(ModelRef(str(tiny_marian))), cfg.decoding, cfg)
+    settings = make_settings(ct2_cache, batch_tokens=120)
+    engine = CT2Engine(resolve(ModelRef(str(tiny_marian))), settings)
     lengths = engine.count_tokens(SENTENCES, "be")
     order = sorted(range(len(lengths)), key=lambda k: -lengths[k])
     batches = engine.batches(order, lengths)
@@ -230,8 +255,8 @@ def test_chunks_in_flight_give_what_one_call_per_chunk_gives(engine_cls, eos_mar
     order, as translating chunk by chunk; progress counts every sentence once; and the cache
     fed chunk by chunk holds exactly what one unchunked call gives (length limit fixed: ratio 0)."""
     engine_name = "ctranslate2" if engine_cls is CT2Engine else "transformers"
-    cfg = make_config(ct2_cache, engine=engine_name, ratio=0.0, batch_tokens=64, batch_size=4)
-    engine = engine_cls(resolve(ModelRef(str(eos_marian))), cfg.decoding, cfg)
+    settings = make_settings(ct2_cache, engine=engine_name, ratio=0.0, batch_tokens=64, batch_size=4)
+    engine = engine_cls(resolve(ModelRef(str(eos_marian))), settings)
     chunks = [SENTENCES[:5], SENTENCES[5:6], [], SENTENCES[6:]]
     seen: list[int] = []
     got = list(engine.translate_chunks(chunks, "be", progress=seen.append))
@@ -250,26 +275,26 @@ def test_chunks_in_flight_give_what_one_call_per_chunk_gives(engine_cls, eos_mar
         assert events.index("collect") > len(engine._plan(SENTENCES[:4], "be").batches), events
         assert "collect" in events and events[-1] == "collect"
 
-    cfg = dataclasses.replace(cfg, decoding=dataclasses.replace(cfg.decoding, chunk=3))
+    settings = dataclasses.replace(settings, decoding=dataclasses.replace(settings.decoding, chunk=3))
     with Store(tmp_path / "store.sqlite") as store:
-        cached = translate_cached(SENTENCES, "be", resolve(ModelRef(str(eos_marian))), store, EnginePool(cfg))
+        cached = translate_cached(SENTENCES, "be", resolve(ModelRef(str(eos_marian))), store, EnginePool(settings))
     assert_same(engine.translate(SENTENCES, "be"), cached.translations, f"{engine_name} cached in chunks of 3")
 
 
 def test_both_targets_share_one_model_and_rerun_is_cached(tiny_marian, ct2_cache, tmp_path):
-    cfg = make_config(ct2_cache)
+    settings = make_settings(ct2_cache)
     model = resolve(ModelRef(str(tiny_marian)))
     with Store(tmp_path / "store.sqlite") as store:
-        pool = EnginePool(cfg)
+        pool = EnginePool(settings)
         first = {t: translate_cached(SENTENCES[:8], t, model, store, pool) for t in ("be", "ru")}
         assert pool.loads == 1
-        again = EnginePool(cfg)
+        again = EnginePool(settings)
         for t in ("be", "ru"):
             res = translate_cached(SENTENCES[:8], t, model, store, again)
             assert all(res.cached) and res.translations == first[t].translations
         assert again.loads == 0
-    int8 = dataclasses.replace(cfg, ctranslate2=CT2(compute_type="int8", cache_dir=str(ct2_cache)))
-    assert cache_key(model, cfg, "be") != cache_key(model, int8, "be")
+    int8 = dataclasses.replace(settings, ctranslate2=CT2(compute_type="int8", cache_dir=str(ct2_cache)))
+    assert cache_key(model, settings, "be") != cache_key(model, int8, "be")
 
 
 # ---------------------------------------------------------------- conversion

@@ -248,10 +248,9 @@ def test_engine_that_is_not_installed_is_a_config_error(tmp_path, tiny_marian, c
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_ct2)
+    # engine_class() imports the engine's module on demand: forgetting it makes the next
+    # import run the module again, and its `import ctranslate2` fail
     monkeypatch.delitem(sys.modules, "workflow.translation.engines.ctranslate2", raising=False)
-    from workflow.translation.engines import base as translate
-
-    monkeypatch.delitem(translate.ENGINES, "ctranslate2", raising=False)
     cfg = write_config(tmp_path, be=tiny_marian, ru=tiny_marian, top='engine = "ctranslate2"')
     with pytest.raises(SystemExit) as exit_info:
         main(["run", "--config", str(cfg)])

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
-from workflow.scoring.checks import REGISTRY, CheckInput, backtranslations, load_glossary, run_checks
+from workflow.core.config import Checks
+from workflow.scoring.checks import REGISTRY, CheckInput, CheckParams, backtranslations, load_glossary, run_checks, validate
 from workflow.scoring.checks.spelling import dictionary_path
-from workflow.core.config import Checks, Config
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).parent / "data" / "checks"
+from conftest import DATA as _TESTS_DATA, ROOT
+
+DATA = _TESTS_DATA / "checks"
 GLOSSARY = load_glossary(str(ROOT / "corpus" / "glossary.toml"))
 
 needs_be_dict = pytest.mark.skipif(dictionary_path("be") is None, reason="hunspell-be (be_BY) not installed; `make setup` installs it")
@@ -31,7 +31,7 @@ def tatoeba(pair: str) -> list[tuple[str, str, str]]:
 
 
 def finding(src: str, mt: str, lang: str, check: str, **kw):
-    score = run_checks([CheckInput("s1", src, mt, **kw)], lang, Config(), glossary=GLOSSARY)[0]
+    score = run_checks([CheckInput("s1", src, mt, **kw)], lang, Checks(), glossary=GLOSSARY)[0]
     return next(f for f in score.findings if f.check == check)
 
 
@@ -42,6 +42,30 @@ def blamed(f, mt: str) -> list[str]:
 def test_registry_has_every_family():
     assert {"confidence", "roundtrip", "language", "spelling", "untranslated", "numbers",
             "brackets", "names", "length", "repetition", "truncation"} <= set(REGISTRY)
+
+
+# the weights shipped before the checks owned their parameters (DEFAULT_WEIGHTS)
+SHIPPED_WEIGHTS = {
+    "untranslated": 1.92, "brackets": 0.73, "repetition": 0.87, "length": 0.44, "numbers": 0.6,
+    "spelling": 0.50, "truncation": 1.0, "language": 3.0, "names": 1.0, "confidence": 1.0, "roundtrip": 1.0,
+}
+
+
+def test_every_check_owns_its_params_weight_and_direction():
+    params = validate(Checks(), "defaults")
+    assert set(params) == set(REGISTRY) == set(SHIPPED_WEIGHTS)
+    for name, cls in REGISTRY.items():
+        assert dataclasses.is_dataclass(cls.Params) and issubclass(cls.Params, CheckParams)
+        assert cls.Params.__dataclass_params__.frozen
+        assert isinstance(params[name], cls.Params)
+        assert params[name].weight == SHIPPED_WEIGHTS[name], name
+        assert cls.higher_is_better in (True, False, None), name
+        doc = cls.__doc__ or ""
+        assert "score" in doc and "accept" in doc, f"{name}: docstring must say what score and accept mean"
+    assert REGISTRY["confidence"].higher_is_better and REGISTRY["roundtrip"].higher_is_better
+    assert REGISTRY["length"].higher_is_better is None and REGISTRY["spelling"].higher_is_better is False
+    assert (params["confidence"].min, params["roundtrip"].min_chrf, params["spelling"].max_unknown) == (-1.2, 35.0, 0)
+    assert params["length"].ratio == {"be": (0.6, 1.9), "ru": (0.6, 1.9)}
 
 
 # ---------------------------------------------------------------- wrong language
@@ -257,7 +281,7 @@ def test_weak_score_ranks_worse_segments_higher_and_keeps_order():
         CheckInput("russian", "He fell in love with his best friend.", "Он влюбился в своего лучшего друга."),
         CheckInput("latin", "He fell in love with his best friend.", "Ён закахаўся ў свайго best friend."),
     ]
-    scores = run_checks(segs, "be", Config(), glossary=GLOSSARY)
+    scores = run_checks(segs, "be", Checks(), glossary=GLOSSARY)
     assert [s.seg_id for s in scores] == ["good", "russian", "latin"]
     good, russian, latin = scores
     assert good.weak_score == 0 and not good.flagged and good.flags == []
@@ -269,6 +293,10 @@ def test_weak_score_ranks_worse_segments_higher_and_keeps_order():
 
 
 def test_disabled_checks_and_weights_from_config():
-    cfg = dataclasses.replace(Config(), checks=Checks(disabled=("language",), weights={"spelling": 0.0}))
-    s = run_checks([CheckInput("x", "He fell in love.", "Он влюбился.")], "be", cfg, glossary=GLOSSARY)[0]
+    seg = CheckInput("x", "He fell in love with his best friend.", "Ён закахаўся ў свайго best friend.")
+    default = run_checks([seg], "be", Checks(), glossary=GLOSSARY)[0]
+    assert default.flags == ["untranslated"] and default.weak_score == 1.92  # badness 1 x weight 1.92
+    settings = Checks(disabled=("language",), params={"untranslated": {"weight": 0.5}})
+    s = run_checks([seg], "be", settings, glossary=GLOSSARY)[0]
     assert "language" not in {f.check for f in s.findings}
+    assert s.flags == ["untranslated"] and s.weak_score == 0.5 and not s.flagged  # the weight is the check's own

@@ -8,7 +8,7 @@ from workflow.core.config import Ingest
 from workflow.corpus.ingest import read_document
 from workflow.corpus.segment import segment_document, split_sentences, text_hash
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+from conftest import CORPUS
 
 
 def test_abbreviations_quotes_and_ellipses():

@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 
 from workflow.cli.qe import qe_command
 from workflow.core.errors import InputError
-from workflow.scoring.qe import read_lines, safe_cell, score_files, write_tsv
+from workflow.core.tsv import tsv_cell
+from workflow.core.text import read_lines
+from workflow.scoring.qe import score_files, write_tsv
 
 SRC = [
     "He fell in love with his best friend.",
@@ -57,10 +59,10 @@ def test_missing_file(tmp_path):
 
 
 def test_safe_cell_neutralises_formulas():
-    assert safe_cell("=SUM(A1)") == "'=SUM(A1)"
-    assert safe_cell("+7") == "'+7" and safe_cell("-3") == "'-3" and safe_cell("@x") == "'@x"
-    assert safe_cell("a\tb\nc") == "a\\tb\\nc"  # escaped, so review import restores them
-    assert safe_cell("Мінск") == "Мінск"
+    assert tsv_cell("=SUM(A1)") == "'=SUM(A1)"
+    assert tsv_cell("+7") == "'+7" and tsv_cell("-3") == "'-3" and tsv_cell("@x") == "'@x"
+    assert tsv_cell("a\tb\nc") == "a\\tb\\nc"  # escaped, so review import restores them
+    assert tsv_cell("Мінск") == "Мінск"
 
 
 def test_tsv_columns_order_and_blame(tmp_path):

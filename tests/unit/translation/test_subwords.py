@@ -120,14 +120,14 @@ def test_ct2_engine_does_not_import_torch(tiny_marian, tiny_nllb, tmp_path):
     out = _run_fresh(f"""
         import json, sys
         CASES, SENTENCES = {cases!r}, {sentences!r}
-        from workflow.core.config import CT2, Config, Decoding, ModelRef
+        from workflow.core.config import CT2, Decoding, ModelRef, TranslationSettings
         from workflow.translation.engines.ctranslate2 import CT2Engine
         from workflow.translation.hub import resolve
-        cfg = Config(engine="ctranslate2", decoding=Decoding(beam_size=1, max_length_ratio=0.3, device="cpu"),
-                     ctranslate2=CT2(compute_type="int8", cache_dir={str(cache)!r}))
+        settings = TranslationSettings(engine="ctranslate2", decoding=Decoding(beam_size=1, max_length_ratio=0.3, device="cpu"),
+                                       ctranslate2=CT2(compute_type="int8", cache_dir={str(cache)!r}))
         kinds, texts = [], []
         for folder, target in CASES:
-            engine = CT2Engine(resolve(ModelRef(folder)), cfg.decoding, cfg)
+            engine = CT2Engine(resolve(ModelRef(folder)), settings)
             texts.append([t.text for t in engine.translate(SENTENCES, target)])
             kinds.append(type(engine.tokenizer).__name__)
         print(json.dumps([kinds, texts, "torch" in sys.modules, "transformers" in sys.modules]))
@@ -136,13 +136,13 @@ def test_ct2_engine_does_not_import_torch(tiny_marian, tiny_nllb, tmp_path):
     assert kinds == ["MarianSubwords", "MarianSubwords", "NllbSubwords"]
     assert (torch_loaded, transformers_loaded) == (False, False)
     # the torch-free path translates exactly like the same engine on transformers' tokenizer
-    from workflow.core.config import CT2, Config, Decoding
+    from workflow.core.config import CT2, Decoding, TranslationSettings
     from workflow.translation.engines.ctranslate2 import CT2Engine
 
-    cfg = Config(engine="ctranslate2", decoding=Decoding(beam_size=1, max_length_ratio=0.3, device="cpu"),
-                 ctranslate2=CT2(compute_type="int8", cache_dir=str(cache)))
+    settings = TranslationSettings(engine="ctranslate2", decoding=Decoding(beam_size=1, max_length_ratio=0.3, device="cpu"),
+                                   ctranslate2=CT2(compute_type="int8", cache_dir=str(cache)))
     for (folder, target), got in zip(cases, texts):
-        engine = CT2Engine(resolve(ModelRef(folder)), cfg.decoding, cfg)
+        engine = CT2Engine(resolve(ModelRef(folder)), settings)
         engine.tokenizer = TransformersSubwords(Path(folder), **engine.family.tokenizer_kwargs())
         engine._memo.clear()
         assert [t.text for t in engine.translate(sentences, target)] == got, (folder, target)

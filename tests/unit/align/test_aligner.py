@@ -10,20 +10,16 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from workflow.align.aligner import (
-    Bead,
-    align,
-    align_paragraph_translation,
-    compose_three_way,
-    format_beads,
-    spread_targets,
-)
+from workflow.align.aligner import Bead, align, align_paragraph_translation, spread_targets
+from workflow.align.files import format_beads
 from workflow.cli.align import align_command
 from workflow.core.errors import InputError
 from workflow.corpus.segment import split_sentences
 from workflow.align.translit import name_key, to_latin
 
-DATA = Path(__file__).parent / "data" / "align"
+from conftest import DATA as _TESTS_DATA
+
+DATA = _TESTS_DATA / "align"
 
 
 def lines(name: str) -> list[str]:
@@ -151,31 +147,6 @@ def test_vecalign_and_tsv_format():
     assert tsv[0] == "src_ids\ttgt_ids\tsrc\ttgt\tscore"
     cells = tsv[3].split("\t")
     assert cells[0] == "2,3" and cells[1] == "2" and cells[3] == tgt[2] and len(cells) == 5
-
-
-def test_three_way_when_targets_split_differently():
-    # BE merges English 4+5 into one sentence, RU merges English 5+6, and RU drops 13
-    be_src, be, _ = build("be", {4: "2:1"})
-    ru_src, ru, _ = build("ru", {5: "2:1", 13: "1:0"})
-    assert be_src == ru_src == EN
-    en_be = align(EN, be, "en", "be")
-    en_ru = align(EN, ru, "en", "ru")
-    rows = compose_three_way(en_be, en_ru, len(EN))
-    as_tuples = [(r.en, r.be, r.ru) for r in rows]
-    assert ((4, 5, 6), (4, 5), (4, 5)) in as_tuples
-    assert ((13,), (12,), ()) in as_tuples
-    assert ((3,), (3,), (3,)) in as_tuples
-    assert [i for r in rows for i in r.en] == list(range(len(EN)))
-    assert [j for r in rows for j in r.be] == list(range(len(be)))
-    assert [j for r in rows for j in r.ru] == list(range(len(ru)))
-
-
-def test_three_way_insertions_get_their_own_row():
-    en_be = [Bead((0,), (0,), 0.9), Bead((), (1,), 0.2), Bead((1,), (2,), 0.9)]
-    en_ru = [Bead((0,), (0,), 0.8), Bead((1,), (1, 2), 0.7)]
-    rows = compose_three_way(en_be, en_ru, 2)
-    assert [(r.en, r.be, r.ru) for r in rows] == [((0,), (0,), (0,)), ((), (1,), ()), ((1,), (2,), (1, 2))]
-    assert rows[1].score == 0.2 and rows[2].score == 0.7
 
 
 def test_paragraph_translation_alignment():
