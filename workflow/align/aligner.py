@@ -39,6 +39,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -153,12 +154,13 @@ _NGRAM_DIM = 1024
 
 
 def _ngram_vectors(texts: list[str]) -> np.ndarray:
-    """Hashed character 3-gram counts (one row per text), for the MT bridge.
-    Python's ``hash`` is salted per process; vectors are only compared within one call."""
+    """Hashed character 3-gram counts (one row per text), for the MT bridge. The hash is
+    CRC-32, not Python's ``hash`` (salted per process: bucket collisions, and so alignments,
+    differed from one run to the next)."""
     rows, cols = [], []
     for r, t in enumerate(texts):
         s = " " + " ".join(t.lower().split()) + " "
-        grams = [hash(s[k : k + n]) & (_NGRAM_DIM - 1) for n in (3,) for k in range(len(s) - n + 1)]
+        grams = [zlib.crc32(s[k : k + n].encode()) & (_NGRAM_DIM - 1) for n in (3,) for k in range(len(s) - n + 1)]
         cols.extend(grams)
         rows.extend([r] * len(grams))
     flat = np.bincount(np.asarray(rows, dtype=np.int64) * _NGRAM_DIM + np.asarray(cols, dtype=np.int64), minlength=len(texts) * _NGRAM_DIM)

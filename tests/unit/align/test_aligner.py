@@ -3,7 +3,10 @@ NTREX-128 and UDHR; see ATTRIBUTION.md there)."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -267,3 +270,13 @@ def test_cli_presplit_with_bridge_and_errors(tmp_path):
     bad.write_bytes(b"\x00\x01\x02" * 100)
     with pytest.raises(InputError, match="bin.txt"):
         align_command(bad, tgt, out=out)
+
+
+def test_bridge_vectors_do_not_depend_on_the_process_hash_seed():
+    """The MT-bridge n-gram vectors (and so bridge alignments) are the same in every process:
+    Python's salted ``hash`` made bridge figures differ from run to run."""
+    code = ("import hashlib; from workflow.align.aligner import _ngram_vectors; "
+            "print(hashlib.sha256(_ngram_vectors(['Лукашэнка сустрэўся з журналістамі.', 'Minsk, 2024']).tobytes()).hexdigest())")
+    out = {subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed},
+                          capture_output=True, text=True, check=True).stdout for seed in ("1", "2", "3")}
+    assert len(out) == 1
