@@ -5,7 +5,8 @@
 #   make test-fast - the suite without the tests marked slow (e2e and unit tests over ~2 s)
 # Set-up creates .venv, installs the local CPU build of torch first (a bare `torch`
 # would pull a multi-GB CUDA build), then the project, and the Debian hunspell
-# dictionaries and Chromium used by the spelling check and the review-page test.
+# dictionaries and Chromium used by the spelling check and the review-page test (and
+# LibreOffice Calc and OmegaT, which the spreadsheet and OmegaT tests drive).
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -23,12 +24,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 system-deps:
-	@if [ ! -f /usr/share/hunspell/ru_RU.dic ] || [ ! -f /usr/share/hunspell/be_BY.dic ] || ! command -v chromium >/dev/null; then \
+	@if [ ! -f /usr/share/hunspell/ru_RU.dic ] || [ ! -f /usr/share/hunspell/be_BY.dic ] || ! command -v chromium >/dev/null || ! command -v soffice >/dev/null || ! command -v omegat >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing Debian packages: hunspell-be hunspell-ru chromium"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hunspell-be hunspell-ru chromium >/dev/null) \
-	      || echo "warning: could not install Debian packages; spelling and browser tests will be skipped"; \
-	  else echo "note: hunspell-be, hunspell-ru or chromium missing and not root; related checks/tests are skipped"; fi; \
+	    echo "installing Debian packages: hunspell-be hunspell-ru chromium libreoffice-calc-nogui omegat"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hunspell-be hunspell-ru chromium libreoffice-calc-nogui omegat >/dev/null) \
+	      || echo "warning: could not install Debian packages; spelling, browser, spreadsheet and OmegaT tests will be skipped"; \
+	  else echo "note: hunspell-be, hunspell-ru, chromium, libreoffice-calc-nogui or omegat missing and not root; related checks/tests are skipped"; fi; \
 	fi
 
 run: setup

@@ -16,11 +16,19 @@ weights shipped as each check's default ``weight`` (``Params`` of the checks in
 ``workflow/scoring/checks/``, the ``[checks.<name>]`` tables of config.toml) are fitted on
 all train2021 documents (``--calibrate`` prints them) and dev2022 is held out for them.
 
+The learned weak-spot model (issue #13, ``workflow/scoring/weakspot.py``, trained by
+``bench/train_weakspot.py``) is measured the same way: its shipped configuration
+(model kind, hyper-parameters, TED in the training data or not) is refitted per fold of a
+document-grouped 4-fold split of train2021-news (TED, when used, is in every fold's
+training data), giving out-of-fold figures; dev2022 is scored by the shipped artefact
+(fitted on all of the training data, never on dev2022). The review budget is applied to
+the whole data set as one run.
+
     python bench/qe.py            # everything, prints a table for bench/README.md
-    python bench/qe.py --quick    # train2021 cross-validation only; last line:
-                                  # flag_precision=<x> kendall_tau=<y> (out-of-fold,
-                                  # at the shipped precision>=0.5 operating point)
-    python bench/qe.py --calibrate  # print weights/threshold fitted on all of train2021
+    python bench/qe.py --quick    # the learned model only; last line:
+                                  # tau_dev=<x> capture20=<y> precision_any=<p> recall_major=<r>
+    python bench/qe.py --checks   # the checks' weighted sum only (the fallback scorer)
+    python bench/qe.py --calibrate  # print check weights/threshold fitted on all of train2021
 """
 
 from __future__ import annotations
@@ -68,8 +76,12 @@ class Seg:
 # ---------------------------------------------------------------- data
 
 
-def load_train() -> list[Seg]:
-    path = MQM / "train2021-news" / "mqm-newstest2021_enru.tsv"
+NEWS = MQM / "train2021-news" / "mqm-newstest2021_enru.tsv"
+TED = MQM / "train2021-ted" / "mqm-ted_enru.tsv"
+
+
+def load_train(path: Path = NEWS) -> list[Seg]:
+    """One Seg per (system, document, segment) of a WMT21 MQM span file (news or TED)."""
     segs: dict[tuple[str, str, str], Seg] = {}
     with path.open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
@@ -316,12 +328,15 @@ def wmt22(out: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="train2021 cross-validation only")
+    ap.add_argument("--quick", action="store_true", help="the learned weak-spot model only")
+    ap.add_argument("--checks", action="store_true", help="the checks' weighted sum only (train2021 cross-validation)")
     ap.add_argument("--calibrate", action="store_true", help="print weights fitted on all of train2021")
     args = ap.parse_args(argv)
     if not (MQM / "train2021-news").is_dir():
         print(f"shared data not found at {DATA}; this benchmark needs ../shared/data", file=sys.stderr)
         return 2
+    if args.quick:
+        return evaluate_model()
     settings = Checks()
     out: dict = {}
     t0 = time.time()
@@ -347,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     print("per check on train2021 (fired, P(major|fired), fire rate MT, fire rate refs):")
     for name, (n, p, fm, fr) in out["per_check"].items():
         print(f"  {name:13s} fired {n:5d}  precision {p:.3f}  MT {fm:.3f}  refs {fr:.3f}")
-    if not args.quick:
+    if not args.checks:
         word_mcc_train(train, sc_tr, out)
         dev = load_dev()
         Xdv, sc_dv = run_all(dev, settings)
@@ -373,8 +388,88 @@ def main(argv: list[str] | None = None) -> int:
           f">= {REVIEW_PRECISION}): precision {out['review_precision']:.3f}, recall of major-error segments "
           f"{out['review_recall_major']:.3f}, flagged {out['review_flagged_share']:.3f}; flag rate MT "
           f"{out['review_rate_mt']:.3f} vs human refs {out['review_rate_ref']:.3f}")
-    # last line: the shipped operating point (the p >= 0.8 one flags nothing out of fold)
-    print(f"flag_precision={out['review_precision']:.3f} kendall_tau={out['kendall_tau']:.3f}")
+    print(f"checks' weighted sum: flag_precision={out['review_precision']:.3f} kendall_tau={out['kendall_tau']:.3f}")
+    return 0 if args.checks else evaluate_model()
+
+
+# ---------------------------------------------------------------- the learned model (issue #13)
+
+
+def evaluate_model() -> int:
+    """Out-of-fold and dev2022 figures of the shipped weak-spot model; last line is the summary."""
+    import train_weakspot as tw  # the training script's data sets and folds (same folder)
+    from workflow.scoring.score import budget_flags
+    from workflow.scoring.weakspot import MODEL_PATH, load_model
+
+    t0 = time.time()
+    model = load_model(MODEL_PATH)
+    chosen = model.meta["chosen"]
+    kind, params = tw.CANDIDATES[chosen.replace(" +TED", "")]
+    news = tw.build(load_train(NEWS), "news")
+    ted = tw.build(load_train(TED), "ted") if chosen.endswith("+TED") else None
+    dev = tw.build(load_dev(), "dev")
+    t_feat = time.time() - t0
+    raw = tw.oof(news, kind, params, ted)
+    # calibrate the out-of-fold scores on the other folds' out-of-fold scores (nested: the
+    # probabilities a threshold is applied to never saw the segment's own label)
+    folds = tw.folds_of(news.docs)
+    prob = np.zeros(len(raw))
+    for k in range(tw.N_FOLDS):
+        tr = folds != k
+        a, b = tw.platt(raw[tr], news.y[tr])
+        prob[~tr] = 1 / (1 + np.exp(-(a * raw[~tr] + b)))
+    settings = Checks()
+    flag = np.array(budget_flags(list(prob), settings.review_budget, settings.flag_probability))
+    y, mt = news.y.astype(bool), ~news.is_ref
+    r = {
+        "tau": kendall_tau_b(raw, news.penalty), "capture": {s: tw.capture(raw, news.y, s) for s in (0.1, 0.2, 0.3)},
+        "precision_any": float(news.any_error[flag].mean()), "precision_major": float(y[flag].mean()),
+        "recall_major": float(flag[y].mean()), "flagged": float(flag.mean()),
+        "rate_mt": float(flag[mt].mean()), "rate_ref": float(flag[~mt].mean()),
+        "ece": float(np.mean([abs(prob[b].mean() - y[b].mean()) * b.mean()
+                              for b in [(prob >= lo) & (prob < lo + 0.1) for lo in np.arange(0, 1, 0.1)] if b.any()]) * 10),
+    }
+    r["rules"] = []
+    for budget, thr in ((0.1, 1.0), (0.2, 1.0), (0.3, 1.0), (0.0, 0.4), (0.0, 0.5), (0.0, 0.6), (0.0, 0.7)):
+        f = np.array(budget_flags(list(prob), budget, thr))
+        r["rules"].append((budget, thr, float(f.mean()), float(news.any_error[f].mean()) if f.any() else float("nan"),
+                           float(y[f].mean()) if f.any() else float("nan"), float(f[y].mean()),
+                           float(f[mt].mean()), float(f[~mt].mean())))
+    wp = tw.oof_words(news, raw, ted)
+    r["word_mcc"] = mcc(wp >= model.word_threshold, news.word_gold)
+    # dev2022: the shipped artefact, trained without it
+    dprob = model.probability(dev.X)
+    dflag = np.array(budget_flags(list(dprob), settings.review_budget, settings.flag_probability))
+    below50 = -dev.penalty < 50
+    d = {"tau": kendall_tau_b(dprob, dev.penalty),
+         "capture20_below50": tw.capture(model.raw(dev.X), below50.astype(float), 0.2),
+         "precision_any": float(dev.any_error[dflag].mean()), "precision_below50": float(below50[dflag].mean()),
+         "flagged": float(dflag.mean()), "base_any": float(dev.any_error.mean()), "base_below50": float(below50.mean()),
+         "word_mcc": mcc(model.word_probability(dev.W) >= model.word_threshold, dev.word_gold)}
+    t_all = time.time() - t0
+    print(f"weak-spot model {chosen} ({model.meta['trained_on']}, {model.meta['segments']} segments; "
+          f"features of {len(news.segs) + len(dev.segs) + (len(ted.segs) if ted else 0)} translations in {t_feat:.0f} s, "
+          f"all in {t_all:.0f} s)")
+    print("cross-validated candidates (train_weakspot.py, news out-of-fold tau-b / capture20):")
+    for name, v in model.meta["cv_news"].items():
+        print(f"  {name:34s} {v['tau']:.3f} / {v['capture20']:.3f}")
+    c = r["capture"]
+    print(f"train2021-news out-of-fold: tau-b {r['tau']:.3f}; major-error segments in the weakest 10/20/30 %: "
+          f"{c[0.1]:.3f} / {c[0.2]:.3f} / {c[0.3]:.3f}; calibration error (ECE, 10 bins) {r['ece']:.3f}")
+    print(f"  at the default (review_budget {settings.review_budget}, flag_probability {settings.flag_probability}): "
+          f"flagged {r['flagged']:.3f}, P(any error | flagged) {r['precision_any']:.3f}, "
+          f"P(major | flagged) {r['precision_major']:.3f}, recall of major-error segments {r['recall_major']:.3f}; "
+          f"flag rate MT {r['rate_mt']:.3f} vs human refs {r['rate_ref']:.3f}; word-level MCC {r['word_mcc']:.3f}")
+    print("  flag rules (out-of-fold): budget / probability threshold -> flagged, P(any|flagged), P(major|flagged), "
+          "recall major, flag rate MT / refs")
+    for budget, thr, fl, pa, pm, rec, fm, fr in r["rules"]:
+        print(f"    budget {budget:.1f} / p >= {thr:.1f}: {fl:.3f}  {pa:.3f}  {pm:.3f}  {rec:.3f}  {fm:.3f} / {fr:.3f}")
+    print(f"dev2022 (held out): tau-b {d['tau']:.3f}; weakest 20 % hold {d['capture20_below50']:.3f} of the "
+          f"MQM<50 segments (base {d['base_below50']:.3f}); at the default: flagged {d['flagged']:.3f}, "
+          f"P(any error | flagged) {d['precision_any']:.3f} (base {d['base_any']:.3f}), P(MQM<50 | flagged) "
+          f"{d['precision_below50']:.3f}; word-level MCC {d['word_mcc']:.3f}")
+    print(f"tau_dev={d['tau']:.3f} capture20={c[0.2]:.3f} precision_any={r['precision_any']:.3f} "
+          f"recall_major={r['recall_major']:.3f}")
     return 0
 
 

@@ -110,11 +110,18 @@ def _shared_ct2_cache(tmp_path_factory):
     yield
 
 
-def write_config(folder: Path, *, be: Path | str, ru: Path | str, corpus: Path = CORPUS, extra: str = "", top: str = "") -> Path:
+def write_config(folder: Path, *, be: Path | str, ru: Path | str, corpus: Path = CORPUS, extra: str = "", top: str = "",
+                 scorer: str = "checks") -> Path:
     """A project config for tests: the default engine (CTranslate2, int8 on CPU) with fast
-    greedy decoding and short outputs; conversions are shared across the session."""
+    greedy decoding and short outputs; conversions are shared across the session.
+
+    ``scorer``: the checks' weighted sum by default, so the many end-to-end runs do not
+    encode every segment with the weak-spot model's encoder (seconds per run); tests of the
+    default scorer pass ``scorer="model"``. It goes into ``extra``'s [checks] table if it has one."""
     cfg = folder / "config.toml"
     ct2_cache = _CT2_CACHE[-1] if _CT2_CACHE else folder / "ct2"
+    line = f'scorer = "{scorer}"\n'
+    extra = extra.replace("[checks]\n", "[checks]\n" + line, 1) if "[checks]\n" in extra else extra + "\n[checks]\n" + line
     cfg.write_text(
         f'corpus = "{corpus}"\nout = "{folder / "aligned"}"\nstore = "{folder / "store.sqlite"}"\n{top}\n'
         f'[models]\nbe = "{be}"\nru = "{ru}"\n\n'

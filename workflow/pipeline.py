@@ -16,7 +16,7 @@ from pathlib import Path
 
 from workflow.align.references import attach_references
 from workflow.core.config import Config
-from workflow.core.errors import InputError
+from workflow.core.errors import ConfigError, InputError
 from workflow.core.lock import locked
 from workflow.core.progress import Reporter
 from workflow.core.records import STATUS_MT, STATUS_SKIPPED, Row, Translation
@@ -25,7 +25,7 @@ from workflow.corpus.ingest import Document
 from workflow.corpus.load import load_corpus
 from workflow.corpus.segment import Segment, segment_document
 from workflow.outputs import parquet
-from workflow.outputs.publish import write_outputs
+from workflow.outputs.publish import recover, target_problem, write_outputs
 from workflow.outputs.tsv import skipped_rows
 from workflow.review.apply import apply_review
 from workflow.scoring.checks import load_glossary, validate
@@ -66,13 +66,24 @@ class RunContext:
 def _context(config: Config, reporter: Reporter | None) -> Iterator[RunContext]:
     reporter = reporter or Reporter()
     validate(config.checks, str(config.path or "defaults"))  # a typo in [checks.*] stops before any work
+    load_glossary(str(config.resolve(config.checks.glossary)))  # so does a glossary that cannot be read
     with Store(config.resolve(config.store)) as store:
         yield RunContext(config, reporter, store, EnginePool(config.translation, reporter))
+
+
+def _check_out(config: Config) -> None:
+    """Stop before any work when ``out`` cannot take the outputs (a file, /dev/null, read-only)."""
+    out = config.resolve(config.out)
+    problem = target_problem(out)
+    if problem:
+        raise ConfigError(f"{config.path or 'defaults'}: key 'out' (or --out): cannot write the outputs to {out}: {problem}",
+                          hint="Point --out (or 'out' in config.toml) at a folder you can write to.")
 
 
 @locked  # one run per project at a time (workflow/core/lock.py)
 def run(config: Config, reporter: Reporter | None = None) -> RunResult:
     started = time.monotonic()
+    _check_out(config)
     docs, problems = load_corpus(config.resolve(config.corpus), config.ingest)
     segments = [s for d in docs for s in segment_document(d)]
     models = resolve_models(config.models, config.targets, base=config.base_dir, offline=config.offline)
@@ -82,7 +93,7 @@ def run(config: Config, reporter: Reporter | None = None) -> RunResult:
         result.rows = translate_rows(ctx, segments, models, result)
         score_rows(ctx, result.rows)
         apply_review(result.rows, ctx.store)  # reviewers' fixes win over MT, always
-        attach_references(result.rows, {d.doc_id: d.references for d in docs if d.references})
+        problems.extend(attach_references(result.rows, {d.doc_id: d.references for d in docs if d.references}))
         result.models_loaded = ctx.pool.loads
     _publish(config, result)
     result.seconds = time.monotonic() - started
@@ -96,6 +107,8 @@ def rescore(config: Config, reporter: Reporter | None = None) -> RunResult:
     re-read the reference files of ``corpus/`` (new, changed or removed ones), without
     translating anything."""
     out_dir = config.resolve(config.out)
+    _check_out(config)
+    recover(out_dir)  # a run killed while switching aligned/ in: the previous set back first
     rows = parquet.read_rows(out_dir)
     with _context(config, reporter) as ctx:
         score_rows(ctx, rows)
@@ -103,8 +116,8 @@ def rescore(config: Config, reporter: Reporter | None = None) -> RunResult:
         models_loaded = ctx.pool.loads
     for r in rows:
         r.reference = None  # what the corpus holds now
-    attach_references(rows, _corpus_references(config))
-    result = RunResult([], [], rows, [], out_dir, models_loaded=models_loaded)
+    notes = attach_references(rows, _corpus_references(config))
+    result = RunResult([], [], rows, notes, out_dir, models_loaded=models_loaded)
     result.documents = list(dict.fromkeys(r.doc_id for r in rows))  # counts only
     result.segments = list(dict.fromkeys(r.seg_id for r in rows))
     _publish(config, result)
@@ -153,10 +166,11 @@ def score_rows(ctx: RunContext, rows: list[Row]) -> None:
                            reporter=ctx.reporter)
     for target in dict.fromkeys(r.target for r in rows):
         todo = [r for r in rows if r.target == target and not r.is_skipped]
-        with ctx.reporter.spinner(f"Scoring EN->{target.upper()} ({len(todo)} segments)"):
-            verdicts = score_segments([r.en for r in todo], [r.mt or "" for r in todo], target, config.checks,
-                                      glossary=glossary, seg_ids=[r.seg_id for r in todo],
-                                      logprobs=[r.logprob for r in todo], backtranslate=back.get(target))
+        ctx.reporter.info(f"Scoring EN->{target.upper()} ({len(todo)} segments)")  # its own bars follow
+        verdicts = score_segments([r.en for r in todo], [r.mt or "" for r in todo], target, config.checks,
+                                  glossary=glossary, seg_ids=[r.seg_id for r in todo],
+                                  logprobs=[r.logprob for r in todo], backtranslate=back.get(target),
+                                  reporter=ctx.reporter)
         for r, v in zip(todo, verdicts):
             r.take_verdict(v)
 
@@ -179,6 +193,7 @@ def _publish(config: Config, result: RunResult) -> None:
         "translated": result.translated,
         "cached": result.cached,
         "models_loaded": result.models_loaded,
+        "glossary": str(config.resolve(config.checks.glossary)),  # the OmegaT projects' glossary (outputs.omegat)
         "problems": result.problems,
     }
-    write_outputs(result.out_dir, result.rows, targets, summary)
+    result.problems.extend(write_outputs(result.out_dir, result.rows, targets, summary))

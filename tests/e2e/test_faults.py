@@ -1,6 +1,8 @@
 """Hardening (issue #7), fast cases: bad input, a second run, a damaged store, a full
-disk, formula cells, unsafe checkpoints. The slow kill -9 / Ctrl-C tests are in
-bench/faults.py (and the basic kill-and-resume case in test_run.py)."""
+disk, formula cells, unsafe checkpoints. Issue #18's classes (hostile corpus files, a
+busy or header-damaged store and its restore, publishing as a set, unusable paths,
+configuration, models, glossaries, compare) are in test_hardening.py. The slow kill -9 /
+Ctrl-C tests are in bench/faults.py (and the basic kill-and-resume case in test_run.py)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from workflow.translation.hub import ResolvedModel
 from workflow.pipeline import run
 from workflow.corpus.segment import segment_document
 from workflow.core.store import CacheKey, Store
-from workflow.core.tsv import tsv, tsv_cell, tsv_uncell
+from workflow.core.tsv import read_tsv, tsv, tsv_cell, tsv_uncell
 
 EN = [
     "The court sentenced three human rights defenders to long prison terms.",
@@ -285,7 +287,7 @@ def test_formula_cells_are_neutralised_and_round_trip(text):
     assert "\t" not in cell and "\n" not in cell
     assert tsv_uncell(cell) == text
     table = tsv(["id", "en"], [("d:p1:s1", text)])
-    line = table.splitlines()[1].split("\t")
+    line = [cells for _, cells in read_tsv(table, len(table) + 1)][1]  # RFC 4180 quotes (the " in a formula)
     assert tsv_uncell(line[1]) == text
 
 

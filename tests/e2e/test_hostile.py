@@ -9,6 +9,7 @@ import polars as pl
 from lxml import etree
 
 from conftest import write_config
+from review_edit import Table
 from workflow.core.config import load_config
 from workflow.pipeline import run
 from workflow.review.importer import import_files
@@ -38,12 +39,12 @@ def test_hostile_text_is_only_text_everywhere(tmp_path, tiny_marian):
     out = tmp_path / "aligned"
 
     # TSV: formula-like cells start with an apostrophe and read back unchanged
-    tsv = (out / "hostile.tsv").read_text(encoding="utf-8").splitlines()
-    en_cells = [line.split("\t")[2] for line in tsv[1:]]
+    table = Table(out / "hostile.tsv")
+    en_cells = [r[table.col["en"]] for r in table.rows]
     for cell in en_cells:
         assert not cell.startswith(("=", "+", "-", "@"))
     assert [tsv_uncell(c) for c in en_cells[: len(HOSTILE)]] == EXPECTED
-    assert all("\x07" not in line for line in tsv)  # control characters removed at ingest
+    assert "\x07" not in (out / "hostile.tsv").read_text(encoding="utf-8")  # control characters removed at ingest
 
     # TMX and XLIFF parse, and the English text comes back exactly
     xml_files = list(out.rglob("*.tmx")) + list(out.rglob("*.xlf"))
@@ -69,17 +70,21 @@ def test_hostile_text_is_only_text_everywhere(tmp_path, tiny_marian):
     # review import of the untouched TSV accepts it (nothing changed, nothing to approve) ...
     res = import_files(cfg, [out / "hostile.tsv"], "tester")
     assert res.fixes == []
-    # ... and a fix that itself starts like a formula round-trips exactly
-    lines = (out / "hostile.tsv").read_text(encoding="utf-8").splitlines()
-    header = lines[0].split("\t")
-    row = next(i for i, line in enumerate(lines) if tsv_uncell(line.split("\t")[2]) == HOSTILE[4])
-    cols = lines[row].split("\t")
-    cols[header.index("be")] = "'=1+1 — гэта выпраўленне"
-    lines[row] = "\t".join(cols)
-    edited = tmp_path / "edited.tsv"
-    edited.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    res = import_files(cfg, [edited], "tester")
-    assert [f.text for f in res.fixes] == ["=1+1 — гэта выпраўленне"]
+    # ... and a fix that itself starts like a formula comes back as the reviewer wrote it:
+    # typed into the TSV as '=... it keeps its apostrophe; what a spreadsheet saves when
+    # '=... is typed into a cell (=..., the apostrophe is the spreadsheet's "this is text")
+    # comes back without
+    formula_row = table.where("en", HOSTILE[4])[0]
+    phone_row = table.where("en", HOSTILE[5])[0]
+    table.set(formula_row, "be", "'=1+1 — гэта выпраўленне", raw=True)
+    table.set(phone_row, "be", "=375 — нумар тэлефона", raw=True)
+    res = import_files(cfg, [table.save(tmp_path / "edited.tsv")], "tester")
+    assert sorted(f.text for f in res.fixes) == ["'=1+1 — гэта выпраўленне", "=375 — нумар тэлефона"]
     run(cfg)
     df = pl.read_parquet(out / "segments.parquet").filter(pl.col("target") == "be")
-    assert df.filter(pl.col("en") == HOSTILE[4])["approved"].to_list() == ["=1+1 — гэта выпраўленне"]
+    assert df.filter(pl.col("en") == HOSTILE[4])["approved"].to_list() == ["'=1+1 — гэта выпраўленне"]
+    # the next export guards both again, and an untouched re-import changes nothing
+    again = Table(out / "hostile.tsv")
+    assert again.rows[formula_row][again.col["be"]] == "''=1+1 — гэта выпраўленне"
+    assert again.rows[phone_row][again.col["be"]] == "'=375 — нумар тэлефона"
+    assert import_files(cfg, [out / "hostile.tsv"], "tester").fixes == []

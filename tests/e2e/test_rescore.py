@@ -41,7 +41,7 @@ def test_score_applies_a_config_change_without_a_model(scored, monkeypatch):
     before = _frame(scored)
     assert before["flagged"].sum() > 0 and any("repetition" in f for f in before["flags"].to_list())
     cfg = scored / "config.toml"
-    cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[checks]\nflag_threshold = 1000.0\ndisabled = ["repetition"]\n',
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("[checks]\n", '[checks]\nflag_threshold = 1000.0\ndisabled = ["repetition"]\n'),
                    encoding="utf-8")
     _no_model(monkeypatch)
     main(["score", "--config", str(cfg)])

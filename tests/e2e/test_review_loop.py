@@ -14,13 +14,13 @@ import pytest
 from lxml import etree
 
 from conftest import CORPUS, write_config
+from review_edit import Table
 
 from workflow import pipeline as pipeline_mod
 from workflow.core.config import load_config
 from workflow.review.memory import Memory
 from workflow.review.importer import ImportRejected, import_files
 from workflow.core.store import Store
-from workflow.core.tsv import tsv_cell, tsv_uncell
 from workflow.outputs.xliff import XLIFF2_NS, XLIFF12_NS
 
 DOCS = ["amnesty-belarus-police-must-be-held-accountable", "amnesty-urges-investigation-of-torture-in-belarus"]
@@ -44,12 +44,6 @@ def proj(tmp_path_factory, tiny_marian):
     return root, cfg, result
 
 
-def _tsv(path):
-    lines = path.read_text(encoding="utf-8").split("\n")
-    header = lines[0].split("\t")
-    return header, lines
-
-
 def _fix_count(cfg):
     with Store(cfg.resolve(cfg.store)) as store:
         return Memory(store).count()
@@ -60,36 +54,26 @@ def test_invalid_imports_change_nothing_and_name_file_and_line(proj, tmp_path):
     out = root / "aligned"
     before = _fix_count(cfg)
     parquet_before = (out / "segments.parquet").read_bytes()
-    header, lines = _tsv(out / f"{D1}.tsv")
-    col = {c: i for i, c in enumerate(header)}
-    mt_lines = [i for i, l in enumerate(lines) if i and l and l.split("\t")[1] == "mt"]
-    a, b, c = mt_lines[:3]
+    table = Table(out / f"{D1}.tsv")
+    a, b, c = table.where("status_be", "mt")[:3]
 
     def variant(name, edit):
-        ls = list(lines)
-        edit(ls)
-        p = tmp_path / name
-        p.write_text("\n".join(ls), encoding="utf-8")
-        return p
+        t = table.copy()
+        edit(t)
+        return t.save(tmp_path / name)
 
-    def set_cell(ls, i, column, value):
-        cells = ls[i].split("\t")
-        cells[col[column]] = tsv_cell(value)
-        ls[i] = "\t".join(cells)
+    def good_edit(t):
+        t.set(a, "be", "Правільны пераклад.")
 
-    def good_edit(ls):
-        set_cell(ls, a, "be", "Правільны пераклад.")
-
-    unknown = variant("unknown.tsv", lambda ls: (good_edit(ls), set_cell(ls, b, "id", f"{D1}:p99:s9")))
-    changed = variant("changed.tsv", lambda ls: (good_edit(ls), set_cell(ls, b, "en", "Someone rewrote the English.")))
-    duplicate = variant("duplicate.tsv", lambda ls: (good_edit(ls), ls.append(ls[c].replace("\tmt\t", "\tmt\t", 1)),
-                                                     set_cell(ls, len(ls) - 1, "be", "Іншы тэкст.")))
+    unknown = variant("unknown.tsv", lambda t: (good_edit(t), t.set(b, "id", "no-such-document:p99:s9")))
+    changed = variant("changed.tsv", lambda t: (good_edit(t), t.set(b, "en", "Someone rewrote the English.")))
+    duplicate = variant("duplicate.tsv", lambda t: (good_edit(t), t.rows.append(list(t.rows[c])),
+                                                    t.set(len(t.rows) - 1, "be", "Іншы тэкст.")))
     encoded = tmp_path / "encoding.tsv"
-    ls = list(lines)
-    set_cell(ls, b, "be", "Праверка XX")
-    raw = "\n".join(ls).encode("utf-8").replace("XX".encode(), "caf\xe9".encode("latin-1"))
-    encoded.write_bytes(raw)
-    mojibake = variant("mojibake.tsv", lambda ls: set_cell(ls, b, "be", "Ð¿Ñ€Ð°Ð²Ð°"))
+    t = table.copy()
+    t.set(b, "be", "Праверка XX")
+    encoded.write_bytes(t.text().encode("utf-8").replace("XX".encode(), "caf\xe9".encode("latin-1")))
+    mojibake = variant("mojibake.tsv", lambda t: t.set(b, "be", "Ð¿Ñ€Ð°Ð²Ð°"))
     xlf = (out / "xliff" / "2.1" / f"{D2}.ru.xlf").read_bytes().decode()
     broken_xml = tmp_path / "broken.xlf"
     broken_xml.write_text(xlf.replace("</target>", "</targt>", 1), encoding="utf-8")
@@ -103,11 +87,11 @@ def test_invalid_imports_change_nothing_and_name_file_and_line(proj, tmp_path):
         import_files(cfg, [unknown, changed, duplicate, encoded, mojibake, broken_xml, unknown_unit], "mallory")
     msgs = [str(p) for p in err.value.problems]
     text = "\n".join(msgs)
-    assert f"{unknown}:{b + 1}: unknown segment id" in text
-    assert f"{changed}:{b + 1}: the English source of" in text
-    assert f"{duplicate}:{len(lines) + 1}: duplicate row for" in text
-    assert f"{encoded}:{b + 1}: not valid UTF-8" in text
-    assert f"{mojibake}:{b + 1}: the translation looks like UTF-8 read as Latin-1" in text
+    assert f"{unknown}:{table.line(b)}: unknown segment id" in text
+    assert f"{changed}:{table.line(b)}: the English source of" in text
+    assert f"{duplicate}:{table.line(len(table.rows))}: duplicate row for" in text
+    assert f"{encoded}:{table.line(b)}: not valid UTF-8" in text
+    assert f"{mojibake}:{table.line(b)}: the translation looks like UTF-8 read as Latin-1" in text
     assert any(m.startswith(f"{broken_xml}:") and "not well-formed" in m for m in msgs)
     assert abs(int(next(m for m in msgs if m.startswith(str(broken_xml))).split(":")[1]) - broken_line) <= 1
     unit_msg = next(m for m in msgs if m.startswith(f"{unknown_unit}:"))
@@ -129,27 +113,62 @@ def test_invalid_imports_change_nothing_and_name_file_and_line(proj, tmp_path):
     assert _fix_count(cfg) == before
 
 
+def test_an_edit_counts_only_for_its_language(proj, tmp_path):
+    """Per-language status: editing only Belarusian approves nothing in Russian; approving
+    Russian as it is approves nothing in Belarusian; 'needs work' keeps an edit out."""
+    root, cfg, first = proj
+    mt_of = {(r.seg_id, r.target): r.mt for r in first.rows}
+    table = Table(root / "aligned" / f"{D1}.tsv")
+    a, b, c = table.where("status_be", "mt")[:3]
+    table.set(a, "be", "Выпраўлены толькі беларускі пераклад.")  # status_ru stays "mt"
+    table.set(b, "status_ru", "approved")  # Russian MT approved as it is, Belarusian untouched
+    table.set(c, "be", "Яшчэ не гатовы беларускі варыянт.")
+    table.set(c, "status_be", "needs work")
+    res = import_files(cfg, [table.save(tmp_path / "per-language.tsv")], "alice", dry_run=True)
+    ids = [table.get(i, "id") for i in (a, b, c)]
+    assert sorted((f.seg_id, f.target, f.text) for f in res.fixes) == sorted([
+        (ids[0], "be", "Выпраўлены толькі беларускі пераклад."), (ids[1], "ru", mt_of[(ids[1], "ru")])])
+    assert res.needs_work == [f"{tmp_path / 'per-language.tsv'}:{table.line(c)}: {ids[2]} (be)"]
+
+
+def test_old_single_status_tsv_approves_only_the_edited_language(proj, tmp_path):
+    """A TSV from before per-language statuses (one ``status`` column): ``approved`` applies
+    to the languages edited in that row, or to every language when none was."""
+    root, cfg, first = proj
+    mt_of = {(r.seg_id, r.target): r.mt for r in first.rows}
+    table = Table(root / "aligned" / f"{D1}.tsv")
+    a, b = table.where("status_be", "mt")[:2]
+    table.set(a, "be", "Выпраўлены беларускі пераклад у старым файле.")
+    for i in (a, b):
+        table.set(i, "status_be", "approved")
+    old = table.copy()  # the old layout: id, status, en, be, ru, ...
+    drop = old.col["status_ru"]
+    old.header = [h if h != "status_be" else "status" for k, h in enumerate(old.header) if k != drop]
+    old.rows = [[v for k, v in enumerate(r) if k != drop] for r in old.rows]
+    res = import_files(cfg, [old.save(tmp_path / "old-format.tsv")], "alice", dry_run=True)
+    ida, idb = table.get(a, "id"), table.get(b, "id")
+    assert sorted((f.seg_id, f.target, f.text) for f in res.fixes) == sorted([
+        (ida, "be", "Выпраўлены беларускі пераклад у старым файле."),  # edited: be only, the ru MT not approved
+        (idb, "be", mt_of[(idb, "be")]), (idb, "ru", mt_of[(idb, "ru")])])  # nothing edited: the whole row
+
+
 def test_review_loop_export_edit_import_rerun(proj, tmp_path):
     root, cfg, first = proj
     out = root / "aligned"
     mt_of = {(r.seg_id, r.target): r.mt for r in first.rows}
     en_of = {r.seg_id: r.en for r in first.rows}
     # --- a reviewer edits the TSV of document 1 in a spreadsheet
-    header, lines = _tsv(out / f"{D1}.tsv")
-    col = {c: i for i, c in enumerate(header)}
-    mt_lines = [i for i, l in enumerate(lines) if i and l and l.split("\t")[1] == "mt"]
+    table = Table(out / f"{D1}.tsv")
+    mt_rows = table.where("status_be", "mt")
     fixes = {}
-    for i, text in zip(mt_lines[:2], ["Выпраўлены пераклад нумар адзін.", "=Небяспечны пачатак & <тэг>"]):
-        cells = lines[i].split("\t")
-        cells[col["be"]] = tsv_cell(text)
-        lines[i] = "\t".join(cells)
-        fixes[(tsv_uncell(cells[0]), "be")] = text
-    cells = lines[mt_lines[2]].split("\t")
-    cells[col["status"]] = "approved"  # accept both machine translations as they are
-    lines[mt_lines[2]] = "\t".join(cells)
-    approved_as_is = tsv_uncell(cells[0])
-    tsv_path = tmp_path / f"{D1}.reviewed.tsv"  # the reviewer's copy (aligned/ is rewritten by every run)
-    tsv_path.write_text("\n".join(lines), encoding="utf-8")
+    for i, text in zip(mt_rows[:2], ["Выпраўлены пераклад нумар адзін.", "=Небяспечны пачатак & <тэг>"]):
+        table.set(i, "be", text)
+        fixes[(table.get(i, "id"), "be")] = text
+    for t in ("be", "ru"):
+        table.set(mt_rows[2], f"status_{t}", "approved")  # accept both machine translations as they are
+    approved_as_is = table.get(mt_rows[2], "id")
+    # the reviewer's copy (aligned/ is rewritten by every run)
+    tsv_path = table.save(tmp_path / f"{D1}.reviewed.tsv")
     # --- another reviewer works on document 2 in CAT tools: XLIFF 2.1 (ru) and 1.2 (be)
     x21 = out / "xliff" / "2.1" / f"{D2}.ru.xlf"
     tree = etree.parse(str(x21))

@@ -45,8 +45,8 @@ def test_run_writes_aligned_for_every_document(project):
     # the three-way TSV: one row per English segment, in document order
     tsv = (out / "amnesty-belarus-police-must-be-held-accountable.tsv").read_text(encoding="utf-8").splitlines()
     header = tsv[0].split("\t")
-    assert header[:5] == ["id", "status", "en", "be", "ru"]
-    assert tsv[1].split("\t")[2] == "Belarus: Police must be held accountable for violence"
+    assert header[:6] == ["id", "status_be", "status_ru", "en", "be", "ru"]
+    assert tsv[1].split("\t")[3] == "Belarus: Police must be held accountable for violence"
     assert all(len(line.split("\t")) == len(header) for line in tsv)
     assert result.models_loaded == 1  # both targets share the one multi-target model
 

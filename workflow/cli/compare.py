@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from workflow.core.errors import InputError
+from workflow.cli.common import UsageError
 from workflow.core.langs import LANGUAGES
 from workflow.core.text import read_lines
 from workflow.outputs import parquet
@@ -23,18 +23,22 @@ def load_system(path: Path, target: str | None) -> System:
 
 
 def compare_command(
-    systems: Annotated[list[Path], typer.Argument(help="Two or more systems: text files (one segment per line) or run outputs (aligned/ folders). The first is the baseline.")],
-    ref: Annotated[Optional[list[Path]], typer.Option("--ref", "-r", help="Reference file, one segment per line (repeat for several). Runs use their own references when omitted.")] = None,
-    target: Annotated[Optional[str], typer.Option("--target", "-t", help="Target language (be or ru): which translations of a run to compare.")] = None,
-    test: Annotated[str, typer.Option("--test", help="ar (approximate randomisation) or bs (paired bootstrap).")] = "ar",
-    samples: Annotated[int, typer.Option("--samples", help="Trials or resamples (0: sacrebleu's defaults, 10,000 AR / 1,000 bootstrap).")] = 0,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of the test (same seed, same p-values).")] = 12345,
+    systems: Annotated[list[Path], typer.Argument(metavar="SYSTEM", help="Two or more systems: text files (one segment per line) or run outputs (aligned/ folders). The first is the baseline.")],
+    ref: Annotated[Optional[list[Path]], typer.Option("--ref", "-r", metavar="FILE", help="Reference file, one segment per line (repeat for several). Runs use their own references when omitted.")] = None,
+    target: Annotated[Optional[str], typer.Option("--target", "-t", metavar="LANG", help="Target language (be or ru): which translations of a run to compare.")] = None,
+    test: Annotated[str, typer.Option("--test", metavar="TEST", help="ar (approximate randomisation) or bs (paired bootstrap).")] = "ar",
+    samples: Annotated[int, typer.Option("--samples", metavar="N", help="Trials or resamples (0: sacrebleu's defaults, 10,000 AR / 1,000 bootstrap).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Random seed of the test (same seed, same p-values).")] = 12345,
 ) -> None:
-    """Compare systems or runs on the same segments: BLEU, chrF++, TER and paired significance."""
+    """Compare systems or runs: BLEU, chrF++, TER, significance.
+
+    Scores every system on the same segments, with sacrebleu signatures, and tests each
+    against the first (paired approximate randomisation or bootstrap, fixed seed).
+    """
     if test not in ("ar", "bs"):
-        raise InputError(f"--test is {test!r}; choose ar or bs")
+        raise UsageError(f"--test is {test!r}; choose ar or bs.", "workflow compare")
     if target is not None and (target not in LANGUAGES or target == "en"):
-        raise InputError(f"--target {target!r} is not a known target language")
+        raise UsageError(f"--target {target!r} is not a known target language.", "workflow compare")
     loaded = [load_system(p, target) for p in systems]
     refs = [read_lines(p) for p in (ref or [])]
     result = compare(loaded, refs, target_lang=target, test=test, n_samples=samples, seed=seed)

@@ -10,38 +10,45 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from workflow.cli.common import ConfigOpt, CorpusOpt, OutOpt, console, load
-from workflow.core.errors import ConfigError, InputError
+from workflow.cli.common import ConfigOpt, CorpusOpt, OutOpt, UsageError, console, load, results
 from workflow.core.files import write_atomic
 from workflow.core.lock import project_lock
 from workflow.core.progress import RichReporter
 from workflow.core.store import Store
+from workflow.core.text import read_lines
 from workflow.corpus.load import load_corpus
 from workflow.corpus.segment import segment_document
+from workflow.outputs.page import needs_review
 from workflow.pipeline import RunResult, rescore
 from workflow.pipeline import run as run_pipeline
 from workflow.translation.cache import EnginePool, translate_cached
 from workflow.translation.hub import model_status, resolve_models
 
+STDIN = Path("-")
+
 
 def run(config: ConfigOpt = None, corpus: CorpusOpt = None, out: OutOpt = None,
         offline: Annotated[bool, typer.Option("--offline", help="Never use the network.")] = False) -> None:
-    """Run everything: ingest, segment, translate, align, score, write aligned/."""
+    """Ingest, translate, align and score the corpus into aligned/."""
     cfg = load(config, corpus=corpus, out=out, offline=offline or None)
-    out_console = console()
-    result = run_pipeline(cfg, RichReporter(out_console))
-    _summary(out_console, result, cfg.targets)
+    result = run_pipeline(cfg, RichReporter(console()))
+    _summary(result, cfg.targets)
 
 
 def score(config: ConfigOpt = None, out: OutOpt = None) -> None:
-    """Re-score the translations in aligned/ (after a config, glossary or threshold change)."""
+    """Re-score aligned/ without translating.
+
+    After a config, glossary or threshold change, new or removed reference files, or
+    imported fixes; no model is loaded.
+    """
     cfg = load(config, out=out)
-    out_console = console()
-    result = rescore(cfg, RichReporter(out_console))
-    _summary(out_console, result, cfg.targets)
+    result = rescore(cfg, RichReporter(console()))
+    _summary(result, cfg.targets)
 
 
-def _summary(out, result: RunResult, targets) -> None:
+def _summary(result: RunResult, targets) -> None:
+    """The result on stdout (table, totals, weakest segments); problems as notes on stderr."""
+    out = results()
     table = Table(title=f"workflow run: {result.out_dir}", show_header=True)
     table.add_column("target")
     table.add_column("segments", justify="right")
@@ -51,14 +58,16 @@ def _summary(out, result: RunResult, targets) -> None:
     for t in targets:
         rows = [r for r in result.rows if r.target == t and not r.is_skipped]
         table.add_row(t, str(len(rows)), str(result.translated.get(t, 0)), str(result.cached.get(t, 0)),
-                      str(sum(1 for r in rows if r.flags)))
+                      str(sum(1 for r in rows if needs_review(r))))
     out.print(table)
     skipped = sum(1 for r in result.rows if r.is_skipped and r.target == targets[0])
     out.print(f"{len(result.documents)} documents, {len(result.segments)} segments, {skipped} skipped as boilerplate "
               f"(listed in skipped.tsv), models loaded: {result.models_loaded}, {result.seconds:.1f} s")
+    notes = console()
     for p in result.problems:
-        out.print(f"[yellow]note:[/] {p}")
-    weakest = sorted((r for r in result.rows if not r.is_skipped), key=lambda r: -r.weak_score)[:5]
+        notes.print("[yellow]note:[/] ", end="")
+        notes.print(p, markup=False, highlight=False)
+    weakest = sorted((r for r in result.rows if not r.is_skipped and r.approved is None), key=lambda r: -r.weak_score)[:5]
     if weakest:
         out.print("Weakest segments:")
         for r in weakest:
@@ -67,27 +76,36 @@ def _summary(out, result: RunResult, targets) -> None:
 
 
 def translate(
-    source: Annotated[Optional[Path], typer.Argument(help="Text file, one English sentence per line. Omit to fill the cache for the whole corpus.")] = None,
-    target: Annotated[str, typer.Option("--target", "-t", help="Target language: be or ru.")] = "be",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write translations here (default: stdout).")] = None,
+    source: Annotated[Optional[Path], typer.Argument(
+        metavar="FILE", show_default=False,
+        help="Text file, one English sentence per line ('-': standard input). Omit it to fill the cache "
+             "for every segment of the corpus.")] = None,
+    target: Annotated[Optional[str], typer.Option(
+        "--target", "-t", metavar="LANG", show_default=False,
+        help="Target language, one of the configured targets (be, ru). Default: the first configured target "
+             "for FILE, every configured target for the corpus.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE",
+                                                   help="Write the translations here (default: standard output).")] = None,
     config: ConfigOpt = None,
     corpus: CorpusOpt = None,
 ) -> None:
-    """Translate only (cached): a file of sentences, or every segment of the corpus."""
+    """Translate a file of sentences, or fill the cache.
+
+    Translations come from the store when they are there and are stored when they are not.
+    """
     cfg = load(config, corpus=corpus)
+    if target is not None and target not in cfg.targets:
+        raise UsageError(f"--target {target!r} is not a configured target (configured: {', '.join(cfg.targets)}).",
+                         "workflow translate")
     reporter = RichReporter(console())
     if source is not None:
-        if target not in cfg.targets:
-            raise ConfigError(f"--target {target!r} is not one of the configured targets ({', '.join(cfg.targets)})")
-        try:
-            lines = source.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputError(f"{source}: cannot read as UTF-8 text ({e})") from None
-        targets = (target,)
+        # /dev/stdin: read_lines' decoding and error messages for standard input too
+        lines = read_lines(Path("/dev/stdin") if source == STDIN else source)
+        targets = (target or cfg.targets[0],)
     else:
         docs, _ = load_corpus(cfg.resolve(cfg.corpus), cfg.ingest)
         lines = [s.text for d in docs for s in segment_document(d) if not s.skip]
-        targets = cfg.targets
+        targets = (target,) if target else cfg.targets
     cfg = dataclasses.replace(cfg, targets=targets)
     models = resolve_models(cfg.models, cfg.targets, base=cfg.base_dir, offline=cfg.offline)
     with project_lock(cfg.resolve(cfg.store), reporter), Store(cfg.resolve(cfg.store)) as store:
@@ -95,17 +113,17 @@ def translate(
         for t in targets:
             res = translate_cached(lines, t, models[t], store, pool, reporter)
             if source is not None:
-                text = "\n".join(tr.text for tr in res.translations) + "\n"
+                text = "".join(tr.text + "\n" for tr in res.translations)
                 if output:
                     write_atomic(output, text)
                 else:
                     sys.stdout.write(text)
             else:
-                reporter.info(f"{t}: {sum(res.cached)} cached, {len(lines) - sum(res.cached)} translated now")
+                typer.echo(f"{t}: {sum(res.cached)} cached, {len(lines) - sum(res.cached)} translated now")
 
 
 def models(config: ConfigOpt = None) -> None:
-    """List the configured models and whether each is available on this machine."""
+    """List the configured models and whether each is available."""
     cfg = load(config)
     table = Table(title="Configured models")
     table.add_column("target")
@@ -113,4 +131,4 @@ def models(config: ConfigOpt = None) -> None:
     table.add_column("status")
     for target, model_id, status in model_status(cfg.models, cfg.targets, base=cfg.base_dir):
         table.add_row(target, model_id, status)
-    console().print(table)
+    results().print(table)

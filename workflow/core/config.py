@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import tomllib
 import types
@@ -16,6 +17,8 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import regex
 
 from workflow.core.errors import ConfigError
 from workflow.core.langs import LANGUAGES, TARGETS
@@ -96,7 +99,10 @@ class Checks:
 
     disabled: tuple[str, ...] = ()  # names of checks to switch off (see workflow.scoring.checks.REGISTRY)
     glossary: str = "corpus/glossary.toml"  # names and terms with their be/ru forms
-    flag_threshold: float = 0.7  # weak-spot score at or above which a segment is flagged (bench/qe.py)
+    flag_threshold: float = 0.7  # scorer "checks": weak-spot score at or above which a segment is flagged (bench/qe.py)
+    scorer: str = "model"  # "model": learned weak-spot probability (workflow/scoring/weakspot.py) | "checks"
+    review_budget: float = 0.2  # scorer "model": flag the weakest share of a run's segments (0 = none by budget)
+    flag_probability: float = 1.0  # scorer "model": also flag any segment at or above this probability (1 = off)
     roundtrip_beam_size: int = 1  # back-translation decoding (greedy: about a third of beam 4's time)
     reverse_models: dict[str, ModelRef] = field(default_factory=dict)  # be/ru -> en, for round trip
     # [checks.<name>] tables as read (check name -> {parameter: value})
@@ -211,10 +217,63 @@ def _check_semantics(cfg: Config, where: str) -> None:
     for t, ref in cfg.checks.reverse_models.items():
         if t not in cfg.targets:
             raise ConfigError(f"{where}: key 'checks.reverse_models.{t}': {t!r} is not one of the targets")
-    if cfg.decoding.beam_size < 1 or cfg.decoding.batch_size < 1 or cfg.decoding.chunk < 1:
-        raise ConfigError(f"{where}: keys 'decoding.beam_size', 'decoding.batch_size' and 'decoding.chunk' must be at least 1")
-    if cfg.checks.roundtrip_beam_size < 1:
-        raise ConfigError(f"{where}: key 'checks.roundtrip_beam_size' must be at least 1")
+    for key, (low, high, why) in BOUNDS.items():
+        value = _get(cfg, key)
+        if not low <= value <= high:
+            raise ConfigError(f"{where}: key '{key}' is {value!r}; it must be between {low} and {high}", hint=why)
+    for i, rule in enumerate(cfg.ingest.rules):
+        _check_rule(rule, where, f"ingest.rules[{i}]")
+
+
+# Ranges of numeric settings: the upper bounds are far above any useful value and below
+# what would run the machine out of memory or time (beam_size = 1000000000 did).
+BOUNDS: dict[str, tuple[float, float, str]] = {
+    "decoding.beam_size": (1, 64, "Beam search beyond 64 gains nothing and costs memory; 4 is usual, 1 is greedy."),
+    "decoding.batch_size": (1, 1024, "Sentences per batch for the transformers engine."),
+    "decoding.batch_tokens": (1, 262144, "Token budget per batch for the CTranslate2 engine."),
+    "decoding.max_length_ratio": (0.01, 20, "Output tokens allowed per source token (plus 10); 3 is the default."),
+    "decoding.chunk": (1, 100000, "Sentences translated and committed to the cache per step."),
+    "ctranslate2.inter_threads": (0, 1024, "0 chooses for the machine."),
+    "ctranslate2.intra_threads": (0, 1024, "0 chooses for the machine."),
+    "checks.roundtrip_beam_size": (1, 64, "Back-translation decoding; 1 is greedy."),
+    "checks.flag_threshold": (0, 1000, "The weak-spot score at or above which a segment is flagged."),
+}
+
+
+def _get(cfg: Config, key: str) -> Any:
+    value: Any = cfg
+    for part in key.split("."):
+        value = getattr(value, part)
+    return value
+
+
+RULE_TIMEOUT = 0.5  # seconds one boilerplate rule may take on one paragraph (workflow.corpus.ingest)
+PROBE_TIMEOUT = 0.1  # seconds a rule may take on a probe text when the config is read
+
+
+def compile_rule(pattern: str) -> regex.Pattern:
+    """A boilerplate rule's pattern, matched against whole paragraphs, case-insensitive.
+    The ``regex`` module (``re``'s syntax) because its matches take a ``timeout``: a rule
+    that backtracks catastrophically is stopped instead of hanging the run."""
+    return regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
+
+
+def _check_rule(rule: BoilerplateRule, where: str, key: str) -> None:
+    """The rule's pattern compiles and is fast on short texts built from its own letters
+    (``(a+)+x``-style patterns take seconds there); ConfigError naming the key otherwise."""
+    try:
+        rx = compile_rule(rule.pattern)
+    except (regex.error, TypeError, ValueError, OverflowError, RecursionError) as e:
+        raise ConfigError(f"{where}: key '{key}.pattern': invalid regular expression ({e})",
+                          hint="Python regular expression syntax; escape literal brackets and dots with a backslash.") from None
+    chars = sorted({c for c in rule.pattern if c.isalnum() or c == " "} | {"a", " "})
+    for probe in [c * 28 + "\x00" for c in chars[:40]] + ["word " * 8 + "!"]:
+        try:
+            rx.fullmatch(probe, timeout=PROBE_TIMEOUT)
+        except TimeoutError:
+            raise ConfigError(f"{where}: key '{key}.pattern' ({rule.name!r}) takes over {PROBE_TIMEOUT} s on a "
+                              f"{len(probe)}-character text: it backtracks catastrophically",
+                              hint="Simplify it: no nested repeats such as (a+)+ or (a|a)*.") from None
 
 
 def build_dataclass(cls: type, data: Any, where: str, prefix: str) -> Any:
@@ -285,6 +344,8 @@ def _convert(tp: Any, value: Any, where: str, key: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: key '{key}' must be a number, not {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{where}: key '{key}' must be a finite number, not {value!r}")
         return float(value)
     if tp in (int, str, bool):
         if type(value) is not tp:

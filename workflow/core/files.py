@@ -1,34 +1,59 @@
-"""Atomic file writes, and output paths that stay inside their folder.
+"""Atomic file writes, output paths that stay inside their folder, writability checks,
+and the one bounded reader of files a user names.
 
 Every output is written to a temporary file in the same folder, flushed to disk, then
 renamed over the old one (``os.replace`` is atomic on POSIX): a reader, or a run killed
-half-way, sees either the old file or the new one, never half of one.
+half-way, sees either the old file or the new one, never half of one. New files get the
+user's umask (like any file a program creates), and the temporary name is short whatever
+the final name's length, so a name that fits the file system always works.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import tempfile
+import secrets
+import stat
 from pathlib import Path
 
-from workflow.core.errors import WorkflowError
+from workflow.core.errors import InputError, WorkflowError
+
+TMP_SUFFIX = ".tmp"
+
+
+def _create_temp(folder: Path, name: str) -> tuple[int, Path]:
+    """An exclusive new file in ``folder`` named ``.<start of name>.<random>.tmp``.
+
+    Not ``tempfile.mkstemp``: it creates files with mode 0600 whatever the umask, and its
+    prefix is the caller's, so a 251-character final name made a temporary name over the
+    file system's 255-byte limit."""
+    head = name.encode("utf-8")[:40].decode("utf-8", "ignore")
+    for _ in range(100):
+        tmp = folder / f".{head}.{secrets.token_hex(4)}{TMP_SUFFIX}"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), tmp  # umask applies
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))  # pragma: no cover - 100 collisions
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
     if isinstance(data, str):
         data = data.encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    tmp: Path | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = _create_temp(path.parent, path.name)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise WorkflowError(f"{path}: cannot write ({e.strerror}); the previous version is left intact") from None
 
 
@@ -39,3 +64,63 @@ def safe_child(root: Path, name: str) -> Path:
     if root.resolve() not in candidate.parents:
         raise WorkflowError(f"refusing to write {name!r}: it would land outside {root}")
     return candidate
+
+
+def writable_folder_problem(folder: Path) -> str | None:
+    """Why a run could not create or replace ``folder`` and write files into it, or None.
+
+    Checked before any work starts: the folder must be a folder (or not exist yet), its
+    nearest existing ancestor must be a folder, and a file must be creatable there (a
+    read-only file system, missing permissions and ``/proc`` all fail that probe)."""
+    try:
+        st = folder.stat()
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        return e.strerror or str(e)
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        kind = "a regular file" if stat.S_ISREG(st.st_mode) else "a device or special file"
+        return f"it is {kind}, not a folder"
+    probe_in = folder if st is not None else next((p for p in folder.parents if p.exists()), None)
+    if probe_in is None or not probe_in.is_dir():
+        return f"{probe_in} is not a folder"
+    try:
+        fd, tmp = _create_temp(probe_in, "probe")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        return f"cannot create files in {probe_in} ({e.strerror})"
+    return None
+
+
+def read_limited(path: Path, limit: int, what: str = "file", *, stream: bool = False) -> bytes:
+    """The bytes of ``path``, at most ``limit`` of them; InputError naming the file otherwise.
+
+    Opened without blocking and checked by type first, so a named pipe, socket or device
+    (``/dev/zero``) is refused instead of hanging or filling memory; ``stream=True``
+    (standard input) accepts any kind and reads it, still up to ``limit``."""
+    name = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | (0 if stream else os.O_NONBLOCK))
+    except FileNotFoundError:
+        raise InputError(f"{name}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a folder, not a {what}") from None
+    except OSError as e:
+        raise InputError(f"{name}: cannot read ({e.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{name}: is a folder, not a {what}")
+        if not stat.S_ISREG(st.st_mode) and not stream:
+            raise InputError(f"{name}: not a regular file (a pipe, socket or device); not read")
+        if st.st_size > limit:
+            raise InputError(f"{name}: {st.st_size / 1e6:,.0f} MB, over the limit of {limit / 1e6:,.0f} MB per {what}; "
+                             "not read (split it into several files)")
+        try:
+            data = f.read(limit + 1)
+        except OSError as e:
+            raise InputError(f"{name}: cannot read ({e.strerror})") from None
+    if len(data) > limit:  # grew while being read, or a stream
+        raise InputError(f"{name}: over the limit of {limit / 1e6:,.0f} MB per {what}; not read")
+    return data

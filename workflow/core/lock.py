@@ -4,7 +4,10 @@
 for the whole run. A second run on the same project waits up to
 ``WORKFLOW_LOCK_WAIT`` seconds (default 60), saying so, then stops with
 :class:`ProjectBusy` (exit code 5). The lock belongs to the process: a run killed with
-``kill -9`` releases it at once, so a stale lock file never blocks anyone.
+``kill -9`` releases it at once, so a stale lock file never blocks anyone. The holder
+writes its PID and start time into the file, so a waiting run can say who holds it.
+A lock path that cannot be opened (a folder, a read-only place) is a :class:`LockError`
+naming it, before any work.
 """
 
 from __future__ import annotations
@@ -27,11 +30,17 @@ class ProjectBusy(WorkflowError):
     exit_code = 5
 
 
+class LockError(WorkflowError):
+    """The lock file cannot be created or opened."""
+
+    exit_code = 2
+
+
 def lock_path(store: Path) -> Path:
     return store.with_name(store.name + ".lock")
 
 
-def _wait_seconds() -> float:
+def wait_seconds() -> float:
     try:
         return float(os.environ.get("WORKFLOW_LOCK_WAIT", DEFAULT_WAIT))
     except ValueError:
@@ -42,9 +51,15 @@ def _wait_seconds() -> float:
 def project_lock(store: Path, reporter=None, wait: float | None = None):
     """Hold the project lock (next to the store) for the duration of the block."""
     path = lock_path(store)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wait = _wait_seconds() if wait is None else wait
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    wait = wait_seconds() if wait is None else wait
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    except OSError as e:
+        what = "it is a folder" if path.is_dir() else e.strerror
+        raise LockError(f"{path}: cannot open the project lock ({what})",
+                        hint="The lock lives next to the store: check the 'store' key in config.toml, "
+                        "and that its folder is writable.") from None
     try:
         deadline = time.monotonic() + wait
         told = False
@@ -65,7 +80,7 @@ def project_lock(store: Path, reporter=None, wait: float | None = None):
                 told = True
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        os.pwrite(fd, f"{os.getpid()}\n{time.time():.0f}\n".encode(), 0)
         try:
             yield path
         finally:
@@ -75,10 +90,13 @@ def project_lock(store: Path, reporter=None, wait: float | None = None):
 
 
 def _holder(fd: int) -> str:
+    """`` (process N, since T)`` from what the holder wrote, or "" when it has not yet."""
     with contextlib.suppress(OSError, ValueError):
-        pid = int(os.pread(fd, 32, 0).decode().strip() or 0)
+        fields = os.pread(fd, 64, 0).decode().split()
+        pid = int(fields[0]) if fields else 0
         if pid:
-            return f" (process {pid})"
+            since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(int(fields[1]))) if len(fields) > 1 else None
+            return f" (process {pid}" + (f", since {since})" if since else ")")
     return ""
 
 

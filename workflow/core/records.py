@@ -36,6 +36,7 @@ class SegmentVerdict:
     flagged: bool  # at or above the flag threshold: a reviewer should look here
     flags: list[str] = field(default_factory=list)  # names of the checks that did not accept
     spans: list[dict] = field(default_factory=list)  # {"start", "end", "reason"} on the target text
+    scorer: str = "checks"  # "model": weak_score is the learned probability of a major error (0-1)
 
 
 @dataclass

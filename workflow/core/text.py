@@ -17,6 +17,7 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from workflow.core.errors import InputError
+from workflow.core.files import read_limited
 
 # a word: letters, optionally joined by apostrophes/hyphens (Belarusian з'ява, Russian кто-то)
 WORD = re.compile(r"[^\W\d_]+(?:['’ʼ\-][^\W\d_]+)*")
@@ -76,7 +77,8 @@ def decode(data: bytes, name: str, *, legacy: bool = False) -> tuple[str, str]:
             return data.decode(enc), enc
         except UnicodeDecodeError:
             pass
-    if b"\x00" in data[:4096] and not legacy:
+    if not legacy and b"\x00" in data[:4096] and (_looks_utf16(data) or _looks_binary_nul(data)):
+        # a stray NUL in a text (a reviewer's cell) is left to the caller, which names its line
         raise DecodeError(name, 0, "looks like a binary or UTF-16 file; save it as UTF-8 text")
     try:
         return data.decode("utf-8"), "utf-8"
@@ -125,6 +127,12 @@ def _looks_utf16(data: bytes) -> bool:
     return sample[1::2].count(0) > len(sample) // 4 or sample[0::2].count(0) > len(sample) // 4
 
 
+def _looks_binary_nul(data: bytes) -> bool:
+    """More than 1 % NUL bytes at the start: not text with a stray NUL in it."""
+    sample = data[:4096]
+    return sample.count(0) > max(1, len(sample) // 100)
+
+
 def _looks_binary(data: bytes) -> bool:
     sample = data[:4096]
     if b"\x00" in sample:
@@ -133,18 +141,16 @@ def _looks_binary(data: bytes) -> bool:
     return control > len(sample) * 0.05
 
 
+MAX_LINES_FILE_BYTES = 200 << 20  # a test set of a million sentences is ~150 MB
+STDIN = Path("/dev/stdin")  # read as a stream; any other pipe, socket or device is refused
+
+
 def read_lines(path: str | Path) -> list[str]:
     """Lines of a UTF-8 text file, one segment per line (BOM, CRLF and CR tolerated); an
-    empty line is an empty segment. InputError names the file (and line)."""
+    empty line is an empty segment. InputError names the file (and line); a file over
+    MAX_LINES_FILE_BYTES, a pipe (but standard input) or a device is refused unread."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a folder, not a text file") from None
-    except OSError as e:
-        raise InputError(f"{p}: cannot read ({e.strerror})") from None
+    data = read_limited(p, MAX_LINES_FILE_BYTES, "text file", stream=p == STDIN)
     text, _ = decode(data, str(p))
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines and lines[-1] == "":

@@ -6,7 +6,15 @@ naming the file, never turned into mojibake.
 
 Normalisation covers what the seed documents really contain: broken numeric entities
 (``&# 160;``), stray double full stops, bullet lines, non-breaking spaces, CRLF, plus
-zero-width and bidi control characters.
+zero-width and bidi control characters. Breaks that are not newlines keep their meaning:
+a line break inside a paragraph (U+000B, Word's manual line break; U+2028; U+0085) is a
+space, a paragraph separator (U+2029; U+000C, a page break) ends the paragraph.
+
+Size limits keep memory bounded whatever a file holds: a document over
+:data:`MAX_DOCUMENT_BYTES` is not read (checked before reading, so a sparse 3 GB file
+costs nothing), and a paragraph holding more than :data:`MAX_RUN_CHARS` characters
+without a sentence end (a run-on line of a megabyte) is kept but marked skipped with
+the reason: as one "sentence" it would make every later stage quadratic.
 """
 
 from __future__ import annotations
@@ -17,8 +25,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workflow.core.config import Ingest
-from workflow.core.errors import InputError
+from workflow.core.config import RULE_TIMEOUT, Ingest, compile_rule
+from workflow.core.files import read_limited
 from workflow.core.text import decode as decode_text
 
 @dataclass(frozen=True)
@@ -50,8 +58,11 @@ _BROKEN_ENTITY = re.compile(r"&#\s+(\d{1,6});?|&#[xX]\s+([0-9a-fA-F]{1,6});?")
 _ENTITY = re.compile(r"&(#\d{1,6}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # zero-width, BOMs inside the text, bidi embeddings/overrides/isolates, soft hyphen
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SPACES = re.compile("[\u00a0\u2007\u202f\u2000-\u200a\u3000\t]+")
+_LINE_BREAK = re.compile("[\x0b\x85\u2028]")  # a break inside a paragraph: a space
+_PARAGRAPH_BREAK = "\u2029"  # split_paragraphs ends the paragraph here (same line number)
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+# a paragraph separator still inside a paragraph's text (a line split by the caller) is a space
+_SPACES = re.compile("[\u00a0\u2007\u202f\u2000-\u200a\u3000\t\u2029]+")
 _DOUBLE_STOP = re.compile(r"(?<![.\u2026])\.\.(?!\.)(?=[\"'”»’)\]]*(\s|$))")
 _BULLET = re.compile(r"^\s*(?:[•\u2022\u25cf\u25aa\u2023\u2043\u00b7*\-–]|\d{1,3}[.)])\s+")
 
@@ -63,6 +74,8 @@ def normalise_text(text: str) -> str:
     text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text)
+    text = _LINE_BREAK.sub(" ", text)
+    text = text.replace("\x0c", _PARAGRAPH_BREAK)
     text = _CONTROL.sub("", text)
     return text
 
@@ -85,11 +98,14 @@ _TERMINAL = tuple(".!?:;…\"'”»’)")
 def split_paragraphs(text: str) -> list[tuple[int, str]]:
     """(line number, paragraph) pairs. A non-empty line is a paragraph, except that a
     hard-wrapped line (no terminal punctuation, next line starts in lower case) is joined
-    with the next one. Markdown heading marks are dropped."""
+    with the next one. A paragraph separator (U+2029) inside a line ends a paragraph as a
+    blank line would. Markdown heading marks are dropped."""
     out: list[tuple[int, str]] = []
     current: list[str] = []
     start = 0
-    for number, raw in enumerate(text.split("\n"), start=1):
+    lines = ((number, piece) for number, raw in enumerate(text.split("\n"), start=1)
+             for piece in _with_blank_between(raw.split(_PARAGRAPH_BREAK)))
+    for number, raw in lines:
         line = raw.strip()
         if line.startswith("#") and re.match(r"#{1,6}\s", line):
             line = line.lstrip("#").strip()
@@ -109,6 +125,11 @@ def split_paragraphs(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def _with_blank_between(pieces: list[str]) -> list[str]:
+    """["a", "b"] -> ["a", "", "b"]: the pieces of a line as lines with a blank between."""
+    return [p for i, piece in enumerate(pieces) for p in ((piece,) if i == 0 else ("", piece))]
+
+
 # ---------------------------------------------------------------- boilerplate
 
 
@@ -122,8 +143,11 @@ def _is_related_headline(text: str) -> bool:
     return capitalised / len(words) >= 0.9 and sum(1 for w in words if w[0].isupper()) >= 5
 
 
-def mark_boilerplate(paragraphs: list[tuple[int, str]], settings: Ingest) -> list[Paragraph]:
-    rules = [(r, re.compile(r.pattern, re.IGNORECASE)) for r in settings.rules] if settings.boilerplate else []
+def mark_boilerplate(paragraphs: list[tuple[int, str]], settings: Ingest, name: str = "document",
+                     warnings: list[str] | None = None) -> list[Paragraph]:
+    """Paragraphs with their skip reasons. A rule that takes over ``RULE_TIMEOUT`` on a
+    paragraph is not applied to the rest of the document (said in ``warnings``)."""
+    rules = [(r, compile_rule(r.pattern)) for r in settings.rules] if settings.boilerplate else []
     result: list[Paragraph] = []
     seen: dict[str, int] = {}
     rest_reason: str | None = None
@@ -131,8 +155,16 @@ def mark_boilerplate(paragraphs: list[tuple[int, str]], settings: Ingest) -> lis
     for index, (line, text) in enumerate(paragraphs, start=1):
         reason = rest_reason
         if reason is None:
-            for rule, rx in rules:
-                if rx.fullmatch(text):
+            for rule, rx in list(rules):
+                try:
+                    hit = rx.fullmatch(text, timeout=RULE_TIMEOUT)
+                except TimeoutError:
+                    rules.remove((rule, rx))
+                    if warnings is not None:
+                        warnings.append(f"{name}:{line}: boilerplate rule {rule.name!r} took over {RULE_TIMEOUT} s on "
+                                        "this paragraph; it is not applied to the rest of the document")
+                    continue
+                if hit:
                     reason = f"{rule.reason} ({rule.name})"
                     if rule.scope == "rest":
                         rest_reason = reason
@@ -158,12 +190,29 @@ def doc_id_for(path: Path) -> str:
     return slug or "document"
 
 
+MAX_DOCUMENT_BYTES = 50 << 20  # 50 MB: about 7 million words; a run holds ~1.5 GB per 5 MB of text at most
+MAX_RUN_CHARS = 3000  # longest stretch without . ! ? … that is translated (real sentences stay far below)
+_RUN = re.compile(r"[^.!?…]{%d,}" % (MAX_RUN_CHARS + 1))
+
+
+def _mark_runs(paragraphs: list[Paragraph], name: str, warnings: list[str]) -> list[Paragraph]:
+    """Paragraphs with a stretch of over MAX_RUN_CHARS characters without a sentence end,
+    marked skipped with the reason (and a warning naming the line)."""
+    out = []
+    for p in paragraphs:
+        run = None if p.skip else _RUN.search(p.text)
+        if run:
+            reason = (f"too long to translate: {len(run.group()):,} characters without a sentence end "
+                      f"(the limit is {MAX_RUN_CHARS:,})")
+            warnings.append(f"{name}:{p.line}: paragraph {p.index} is {reason}; listed in skipped.tsv, not translated")
+            p = Paragraph(index=p.index, text=p.text, line=p.line, skip=reason)
+        out.append(p)
+    return out
+
+
 def read_document(path: Path, settings: Ingest, doc_id: str | None = None) -> Document:
     name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"{name}: cannot read ({e.strerror})") from None
+    data = read_limited(path, MAX_DOCUMENT_BYTES, "document")
     text, encoding = decode(data, name)
     doc = Document(doc_id=doc_id or doc_id_for(path), path=path, encoding=encoding)
     if encoding not in ("utf-8", "utf-8-sig", "empty"):
@@ -173,7 +222,7 @@ def read_document(path: Path, settings: Ingest, doc_id: str | None = None) -> Do
     text = normalise_text(text)
     paragraphs = [(line, normalise_paragraph(p)) for line, p in split_paragraphs(text)]
     paragraphs = [(line, p) for line, p in paragraphs if p]
-    doc.paragraphs = mark_boilerplate(paragraphs, settings)
+    doc.paragraphs = _mark_runs(mark_boilerplate(paragraphs, settings, name, doc.warnings), name, doc.warnings)
     if not doc.paragraphs:
         doc.warnings.append(f"{name}: no text")
     return doc

@@ -1,11 +1,24 @@
 """The review page: one self-contained HTML file per document (``aligned/review/<doc>.html``).
 
-English, Belarusian and Russian side by side, one row per segment. Weak spots are
-highlighted: where a check blamed character spans of the target text they are wrapped
-in ``<mark class="weak" title="reason">`` (the reason shows on hover); a flagged segment
-without spans gets its whole cell marked, with the flags as the hover text. Rows sort by
-weak-spot score (click a column header), a checkbox shows only flagged segments, and
-reviewed segments carry a mark and show the MT they replaced.
+English, Belarusian and Russian side by side, one row per segment, with a legend that
+says what the colours and the weak-spot score mean. Where a check blamed character spans
+of the target text they are wrapped in ``<mark data-r="1 3">``; the numbers point into
+the cell's list of reasons (``<details class="why">``), which holds each reason once, so
+the page grows with the text, not with the number of overlapping spans. Hovering a mark
+shows its reasons (the script fills in ``title`` from that list). A flagged segment
+without spans carries its flags as the cell's hover text. A reference translation
+(``corpus/<doc>.<lang>.txt``) is shown under the MT; an approved fix replaces the MT,
+which is shown below it, and its cell is no longer flagged. Rows sort by weak-spot score
+(click a column header; an approved translation counts below every unreviewed one), a
+checkbox shows only flagged segments, and a skipped segment shows why it was skipped.
+
+Fixes can be made on the page: "edit" on a translation opens a text box. Edited texts are
+kept in the browser (``localStorage``, per page file, with the English they belong to: a
+reload or a crash loses nothing; an edit the page now shows as the approved text is
+dropped) and downloaded as ``<doc>.fixes.tsv``, a review table (``id``, ``en``, each
+target and its ``status_<t>``: ``approved`` for an edited text) that ``workflow review
+import`` reads like ``aligned/<doc>.tsv``. Its cells follow ``workflow.core.tsv``: an
+edited text escaped, everything else as exported (formula guard included).
 
 It works offline: inline CSS and JS only, no external asset, and a Content Security
 Policy that forbids loading anything. Every text from a document goes through
@@ -14,8 +27,9 @@ Policy that forbids loading anything. Every text from a document goes through
 Spans are the row's own ``spans`` (``{"start", "end", "reason"}`` from scoring).
 
 Opening the page with ``#selftest`` runs a small in-page test (sort by score, filter
-flagged) and writes the outcome into ``data-selftest-*`` attributes of ``<html>``; the
-browser test reads them from Chromium's ``--dump-dom``.
+flagged, hover every mark, read the skip reason and the reference as displayed) and
+writes the outcome into ``data-selftest-*`` attributes of ``<html>``; the browser test
+reads them from Chromium's ``--dump-dom``.
 """
 
 from __future__ import annotations
@@ -25,32 +39,54 @@ from collections.abc import Iterator, Sequence
 from workflow.core.records import Row, by_document, is_flagged
 from workflow.outputs.html import esc
 
+# What the weak-spot score means, for the review page's legend and the report: one
+# wording for every output, true whether the score is a weighted sum of the checks or a
+# calibrated probability.
+WEAK_SCORE_MEANING = (
+    "Weak-spot score: how strongly the reference-free checks (language, spelling, names, numbers, length, "
+    "model confidence, ...) suggest that a machine translation needs a reviewer's fix; higher is worse. "
+    "A segment is flagged when its score reaches the flag threshold ([checks] flag_threshold in config.toml). "
+    "The score is of the machine translation: an approved fix is not flagged."
+)
 
-def highlight(text: str, spans: Sequence[tuple[int, int, str]] | None) -> str:
-    """Escaped ``text`` with each blamed span wrapped in ``<mark>``; overlapping spans are
-    split at their boundaries and their reasons joined."""
+# sort keys of the data-score attributes: every real score is >= 0
+APPROVED_KEY = -0.5  # an approved translation: after every unreviewed one
+SKIPPED_KEY = -1.0  # a skipped segment (no translation): last
+
+
+def highlight(text: str, spans: Sequence[tuple[int, int, str]] | None) -> tuple[str, list[str]]:
+    """(escaped ``text`` with each blamed piece wrapped in ``<mark data-r="i j">``, the
+    distinct reasons in text order). ``i``, ``j`` number the reasons from 1; overlapping
+    spans are split at their boundaries, and neighbouring pieces with the same reasons
+    are one mark."""
     text = text or ""
     norm = [(s["start"], s["end"], s.get("reason", "")) if isinstance(s, dict) else tuple(s)[:3] for s in (spans or ())]
-    good = [(max(0, int(s)), min(len(text), int(e)), str(r)) for s, e, r in norm if int(e) > int(s)]
+    good = sorted((max(0, int(s)), min(len(text), int(e)), str(r)) for s, e, r in norm)
     good = [(s, e, r) for s, e, r in good if e > s]
     if not good:
-        return esc(text)
+        return esc(text), []
+    reasons = list(dict.fromkeys(r for _, _, r in good))
+    number = {r: i for i, r in enumerate(reasons, start=1)}
     cuts = sorted({0, len(text), *[s for s, _, _ in good], *[e for _, e, _ in good]})
-    out = []
+    pieces: list[tuple[int, int, str]] = []  # (start, end, reason numbers)
     for a, b in zip(cuts, cuts[1:]):
-        piece = text[a:b]
-        reasons = list(dict.fromkeys(r for s, e, r in good if s <= a and b <= e))
-        if reasons:
-            out.append(f'<mark class="weak" title="{esc("; ".join(reasons))}">{esc(piece)}</mark>')
+        key = " ".join(str(n) for n in sorted({number[r] for s, e, r in good if s <= a and b <= e}))
+        if pieces and pieces[-1][2] == key:
+            pieces[-1] = (pieces[-1][0], b, key)
         else:
-            out.append(esc(piece))
-    return "".join(out)
+            pieces.append((a, b, key))
+    html = "".join(f'<mark data-r="{key}">{esc(text[a:b])}</mark>' if key else esc(text[a:b]) for a, b, key in pieces)
+    return html, reasons
 
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
-header{position:sticky;top:0;background:#fff;border-bottom:1px solid #ccc;padding:.5em 1em;z-index:1}
+header{position:sticky;top:0;background:#fff;border-bottom:1px solid #ccc;padding:.4em 1em;z-index:1}
+.intro{background:#fff;padding:.5em 1em 0}
 h1{font-size:1.2em;margin:.2em 0}
+.intro p{margin:.3em 0}
+.legend{font-size:.85em;color:#444}
+.key{display:inline-block;padding:0 .3em;margin-right:.2em}
 .controls label{margin-right:1.5em}
 table{border-collapse:collapse;width:100%;table-layout:fixed}
 th,td{border-bottom:1px solid #ddd;padding:.4em .5em;vertical-align:top;text-align:left;word-wrap:break-word}
@@ -59,14 +95,22 @@ th button::after{content:" \\2195";color:#999}
 th.asc button::after{content:" \\2191";color:#000} th.desc button::after{content:" \\2193";color:#000}
 col.n{width:3.5em} col.sc{width:5em}
 tr.skipped{color:#888;background:#f0f0f0}
-tr.skipped td.en::before{content:attr(data-skip);display:block;font-size:.8em;font-style:italic}
-td.flagged{background:#fff4e5;box-shadow:inset 3px 0 #e67e22}
-mark.weak{background:#ffd2cc;border-bottom:2px solid #c0392b;cursor:help}
+td.en[data-skip]::before{content:attr(data-skip);display:block;font-size:.8em;font-style:italic}
+.flagged-key,td.flagged{background:#fff4e5;box-shadow:inset 3px 0 #e67e22}
+mark{background:#ffd2cc;border-bottom:2px solid #c0392b;cursor:help}
 .flag{display:inline-block;font-size:.75em;background:#eee;border-radius:3px;padding:0 .3em;margin:.2em .2em 0 0}
-td.reviewed{background:#eaf7ea;box-shadow:inset 3px 0 #2e8b57}
+.reviewed-key,td.reviewed{background:#eaf7ea;box-shadow:inset 3px 0 #2e8b57}
 .badge{font-size:.75em;color:#2e8b57;font-weight:bold}
-.mt{font-size:.85em;color:#666;margin-top:.3em}
+.mt,.ref{font-size:.85em;color:#666;margin-top:.3em}
+.ref{border-left:2px solid #9ab;padding-left:.4em}
 .fuzzy{font-size:.85em;color:#7a5c00;margin-top:.3em}
+.why{font-size:.8em;color:#555;margin-top:.2em}
+.why ol{margin:.2em 0;padding-left:1.6em}
+td.sc.done{color:#999}
+td.edited{box-shadow:inset 3px 0 #2f6db3}
+textarea.fix{width:100%;box-sizing:border-box;font:inherit;margin-top:.3em}
+button.edit{font-size:.75em;margin-top:.2em}
+#fixes{margin-left:.5em}
 table.only-flagged tbody tr:not(.flagged){display:none}
 """
 
@@ -87,20 +131,103 @@ JS = r"""
       var dir=th.classList.contains('desc')?'asc':(th.classList.contains('asc')?'desc':(k==='order'?'asc':'desc'));
       sortBy(k,dir);});
   });
+  // a mark's reasons: its numbers point into the list of its cell
+  body.addEventListener('mouseover',function(ev){
+    var m=ev.target.closest&&ev.target.closest('mark[data-r]');
+    if(!m||m.hasAttribute('title'))return;
+    var items=m.closest('td').querySelectorAll('.why li');
+    m.setAttribute('title',m.getAttribute('data-r').split(' ').map(function(i){
+      var li=items[parseInt(i,10)-1];return li?li.textContent:'';}).join('; '));
+  });
   var only=document.getElementById('only-flagged');
   function applyFilter(){table.classList.toggle('only-flagged',only.checked);}
   only.addEventListener('change',applyFilter);applyFilter();
-  if(location.hash==='#selftest'){
+  // fixes: "edit" opens a text box; edits are kept in localStorage (with their English)
+  // until downloaded as a review TSV for `workflow review import`
+  var selftest=location.hash==='#selftest', doc=document.body.getAttribute('data-doc');
+  var targets=Array.prototype.map.call(table.tHead.querySelectorAll('th[lang]'),function(th){return th.getAttribute('lang');});
+  var storage=null, storageKey='workflow-fixes:'+location.pathname, edits={}, stale={}, unsaved=false;
+  try{storage=selftest?null:window.localStorage;}catch(e){}
+  var bar=document.getElementById('fixes'), count=document.getElementById('fix-count'), download=document.getElementById('download');
+  function shown(td){var t=td.querySelector('.text');return t?t.textContent:'';}
+  function english(tr){return tr.querySelector('td.en').textContent;}
+  function save(){if(storage){try{storage.setItem(storageKey,JSON.stringify(Object.assign({},stale,edits)));}catch(e){}}}
+  function record(td,text){
+    var tr=td.parentNode, k=tr.getAttribute('data-seg')+'	'+td.getAttribute('lang');
+    if(text===shown(td))delete edits[k];else edits[k]={en:english(tr),text:text};
+    td.classList.toggle('edited',k in edits);unsaved=true;save();
+    var n=Object.keys(edits).length;count.textContent=String(n);download.disabled=!n;
+  }
+  function editor(td){
+    var box=td.querySelector('textarea.fix');
+    if(!box){
+      box=document.createElement('textarea');box.className='fix';box.rows=3;
+      box.setAttribute('lang',td.getAttribute('lang'));box.value=shown(td);
+      box.addEventListener('input',function(){record(td,box.value);});
+      td.insertBefore(box,td.querySelector('.text').nextSibling);
+    }
+    return box;
+  }
+  Array.prototype.forEach.call(body.querySelectorAll('td.tgt'),function(td){
+    if(!td.querySelector('.text'))return;
+    var b=document.createElement('button');b.type='button';b.className='edit';b.textContent='edit';
+    b.addEventListener('click',function(){editor(td).focus();});
+    td.appendChild(b);
+  });
+  bar.hidden=false;
+  if(storage){
+    var saved={};try{saved=JSON.parse(storage.getItem(storageKey)||'{}')||{};}catch(e){}
+    Object.keys(saved).forEach(function(k){
+      var p=k.split('	'), tr=document.getElementById('seg-'+p[0]), e=saved[k];
+      var td=tr&&tr.querySelector('td.tgt[lang="'+p[1]+'"]');
+      if(td&&td.querySelector('.text')&&e&&english(tr)===e.en){if(e.text!==shown(td)){editor(td).value=e.text;record(td,e.text);}}
+      else stale[k]=e;  // its segment changed or is gone: kept in the browser, not downloaded
+    });
+    unsaved=false;
+  }
+  function escaped(t){return t.replace(/\\/g,'\\\\').replace(/\t/g,'\\t').replace(/\n/g,'\\n').replace(/\r/g,'\\r');}
+  function exported(t){t=escaped(t);return /^[=+\-@']/.test(t)?"'"+t:t;}
+  function field(t){return t.indexOf('"')<0?t:'"'+t.replace(/"/g,'""')+'"';}
+  function fixesTsv(){
+    var head=['id','en'];targets.forEach(function(t){head.push(t,'status_'+t);});
+    var lines=[head.join('\t')];
+    var rows=Array.prototype.slice.call(body.rows).sort(function(a,b){return key(a,'order')-key(b,'order');});
+    rows.forEach(function(tr){
+      var seg=tr.getAttribute('data-seg');
+      if(!targets.some(function(t){return (seg+'\t'+t) in edits;}))return;
+      var cells=[exported(seg),exported(english(tr))];
+      targets.forEach(function(t){
+        var k=seg+'\t'+t, td=tr.querySelector('td.tgt[lang="'+t+'"]');
+        if(k in edits)cells.push(escaped(edits[k].text),'approved');else cells.push(exported(td?shown(td):''),'');
+      });
+      lines.push(cells.map(field).join('\t'));
+    });
+    return lines.join('\n')+'\n';
+  }
+  download.addEventListener('click',function(){
+    var a=document.createElement('a');
+    a.href=URL.createObjectURL(new Blob([fixesTsv()],{type:'text/tab-separated-values;charset=utf-8'}));
+    a.download=doc+'.fixes.tsv';document.body.appendChild(a);a.click();a.remove();unsaved=false;
+  });
+  window.addEventListener('beforeunload',function(ev){if(unsaved&&!storage){ev.preventDefault();ev.returnValue='';}});
+  if(selftest){
     var root=document.documentElement;
+    function ids(){return Array.prototype.map.call(body.rows,function(r){return r.getAttribute('data-seg');}).join(' ');}
     table.querySelector('th[data-sort="score"] button').click();
-    root.setAttribute('data-selftest-order',Array.prototype.map.call(body.rows,function(r){return r.getAttribute('data-seg');}).join(' '));
+    root.setAttribute('data-selftest-order',ids());
     only.checked=true;only.dispatchEvent(new Event('change'));
-    var visible=Array.prototype.filter.call(body.rows,function(r){return getComputedStyle(r).display!=='none';}).length;
-    root.setAttribute('data-selftest-visible',String(visible));
+    var visible=Array.prototype.filter.call(body.rows,function(r){return getComputedStyle(r).display!=='none';});
+    root.setAttribute('data-selftest-visible',visible.map(function(r){return r.getAttribute('data-seg');}).join(' '));
     only.checked=false;only.dispatchEvent(new Event('change'));
     table.querySelector('th[data-sort="order"] button').click();
-    root.setAttribute('data-selftest-restored',Array.prototype.map.call(body.rows,function(r){return r.getAttribute('data-seg');}).join(' '));
-    root.setAttribute('data-selftest-marks',String(document.querySelectorAll('mark.weak').length));
+    root.setAttribute('data-selftest-restored',ids());
+    var marks=document.querySelectorAll('mark[data-r]');
+    Array.prototype.forEach.call(marks,function(m){m.dispatchEvent(new MouseEvent('mouseover',{bubbles:true}));});
+    root.setAttribute('data-selftest-marks',String(marks.length));
+    var skip=body.querySelector('tr.skipped td.en');
+    root.setAttribute('data-selftest-skip',skip?getComputedStyle(skip,'::before').content:'');
+    var ref=body.querySelector('.ref');
+    root.setAttribute('data-selftest-ref',ref&&ref.offsetHeight>0?ref.textContent:'');
     root.setAttribute('data-selftest','done');
   }
 })();
@@ -109,21 +236,36 @@ JS = r"""
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
 
-def _target_cell(r) -> str:
+def _reviewed(r: Row | None) -> bool:
+    return r is not None and r.approved is not None
+
+
+def needs_review(r: Row | None) -> bool:
+    """A weak spot still to look at: flagged, and no approved fix replaced its MT (the
+    page, the report and the run summary count these as flagged)."""
+    return r is not None and not r.is_skipped and not _reviewed(r) and is_flagged(r)
+
+
+def _sort_key(r: Row | None) -> float:
+    if r is None or r.is_skipped:
+        return SKIPPED_KEY
+    return APPROVED_KEY if _reviewed(r) else r.weak_score
+
+
+def _target_cell(r: Row | None) -> str:
     if r is None:
         return "<td></td>"
     if r.is_skipped:
         return f'<td class="tgt" lang="{esc(r.target)}"></td>'
     classes = ["tgt"]
     title = ""
-    row_spans = r.spans
-    mt_html = highlight(r.mt or "", row_spans)
-    if is_flagged(r):
+    mt_html, reasons = highlight(r.mt or "", r.spans)
+    if needs_review(r):
         classes.append("flagged")
-        if not row_spans:
+        if not reasons:
             title = f' title="{esc("weak spot: " + (", ".join(r.flags) or f"score {r.weak_score:.2f}"))}"'
     parts = []
-    if r.approved is not None:
+    if _reviewed(r):
         classes.append("reviewed")
         parts.append(f'<div class="text">{esc(r.approved)}</div>')
         parts.append(f'<div class="badge">&#10003; reviewed by {esc(r.reviewer or "?")}'
@@ -131,11 +273,32 @@ def _target_cell(r) -> str:
         parts.append(f'<div class="mt">MT: {mt_html}</div>')
     else:
         parts.append(f'<div class="text">{mt_html}</div>')
+    if r.reference:
+        parts.append(f'<div class="ref">reference: {esc(r.reference)}</div>')
     if r.flags:
         parts.append("".join(f'<span class="flag">{esc(f)}</span>' for f in r.flags))
+    if reasons:
+        items = "".join(f"<li>{esc(x)}</li>" for x in reasons)
+        parts.append(f'<details class="why"><summary>why marked ({len(reasons)})</summary><ol>{items}</ol></details>')
     if r.fuzzy_match is not None:
         parts.append(f'<div class="fuzzy">earlier fix ({(r.fuzzy_score or 0):.0%} match): {esc(r.fuzzy_match)}</div>')
     return f'<td class="{" ".join(classes)}" lang="{esc(r.target)}"{title}>{"".join(parts)}</td>'
+
+
+def _score_cell(r: Row | None) -> str:
+    if r is None or r.is_skipped:
+        return '<td class="sc"></td>'
+    if _reviewed(r):
+        return f'<td class="sc done" title="score of the MT the approved fix replaced">{r.weak_score:.2f}</td>'
+    return f'<td class="sc">{r.weak_score:.2f}</td>'
+
+
+LEGEND = (
+    '<span class="key flagged-key">flagged</span> a weak spot to check; '
+    "<mark>marked text</mark> what a check blamed (hover it, or open &#8220;why marked&#8221;); "
+    '<span class="key reviewed-key">reviewed</span> an approved fix, with the MT it replaced; '
+    "grey rows were skipped (the reason is above the English); &#8220;edit&#8221; a translation to fix it. "
+)
 
 
 def review_page(doc_id: str, segs, targets: Sequence[str], *, title: str | None = None) -> str:
@@ -147,10 +310,9 @@ def review_page(doc_id: str, segs, targets: Sequence[str], *, title: str | None 
         first = next(iter(per.values()))
         skipped = first.is_skipped
         trs = [per.get(t) for t in targets]
-        flagged = any(r is not None and not r.is_skipped and is_flagged(r) for r in trs)
-        reviewed = [r.target for r in trs if r is not None and r.approved is not None]
-        scores = {t: (per[t].weak_score if t in per and not skipped else None) for t in targets}
-        top = max((s for s in scores.values() if s is not None), default=-1.0)
+        flagged = any(needs_review(r) for r in trs)
+        reviewed = [r.target for r in trs if _reviewed(r)]
+        top = max((_sort_key(r) for r in trs), default=SKIPPED_KEY)
         if not skipped:
             n_total += 1
             n_flagged += flagged
@@ -158,20 +320,20 @@ def review_page(doc_id: str, segs, targets: Sequence[str], *, title: str | None 
         classes = [c for c, on in (("skipped", skipped), ("flagged", flagged), ("reviewed", bool(reviewed))) if on]
         attrs = [f'id="{esc("seg-" + sid)}"', f'data-seg="{esc(sid)}"', f'data-order="{order}"',
                  f'data-score="{top:.4f}"', f'class="{" ".join(classes)}"']
-        attrs += [f'data-score-{esc(t)}="{(-1.0 if s is None else s):.4f}"' for t, s in scores.items()]
+        attrs += [f'data-score-{esc(t)}="{_sort_key(r):.4f}"' for t, r in zip(targets, trs)]
         if reviewed:
             attrs.append(f'data-reviewed="{esc(" ".join(reviewed))}"')
-        if skipped:
-            attrs.append(f'data-skip="{esc("skipped: " + (first.skip_reason or ""))}"')
-        cells = [f'<td class="n">{order + 1}</td>', f'<td class="en" lang="en">{esc(first.en)}</td>']
+        skip = f' data-skip="{esc("skipped: " + (first.skip_reason or ""))}"' if skipped else ""
+        cells = [f'<td class="n">{order + 1}</td>', f'<td class="en" lang="en"{skip}>{esc(first.en)}</td>']
         cells += [_target_cell(r) for r in trs]
-        cells += [f'<td class="sc">{"" if s is None else f"{s:.2f}"}</td>' for s in scores.values()]
-        cells.append(f'<td class="sc">{"" if top < 0 else f"{top:.2f}"}</td>')
+        cells += [_score_cell(r) for r in trs]
+        cells.append(f'<td class="sc">{f"{top:.2f}" if top >= 0 else ("&#10003;" if reviewed and not skipped else "")}</td>')
         body.append(f"<tr {' '.join(attrs)}>{''.join(cells)}</tr>")
     heads = ['<th data-sort="order"><button type="button">#</button></th>', "<th>English</th>"]
     heads += [f'<th lang="{esc(t)}">{esc(t.upper())}</th>' for t in targets]
     heads += [f'<th data-sort="score-{esc(t)}"><button type="button">weak {esc(t)}</button></th>' for t in targets]
-    heads.append('<th data-sort="score"><button type="button" title="highest weak-spot score of the row">weak max</button></th>')
+    heads.append('<th data-sort="score"><button type="button" title="highest weak-spot score of the row\'s '
+                 'unreviewed translations">weak max</button></th>')
     cols = '<col class="n"><col>' + "<col>" * len(targets) + '<col class="sc">' * (len(targets) + 1)
     name = title or doc_id
     return f"""<!DOCTYPE html>
@@ -181,10 +343,13 @@ def review_page(doc_id: str, segs, targets: Sequence[str], *, title: str | None 
 <title>Review: {esc(name)}</title>
 <style>{CSS}</style></head>
 <body data-doc="{esc(doc_id)}">
-<header><h1>Review: {esc(name)}</h1>
-<p>{n_total} segments, {n_flagged} flagged as weak spots, {n_reviewed} reviewed. Click a column header to sort;
-hover a highlighted span for the reason.</p>
-<div class="controls"><label><input type="checkbox" id="only-flagged"> only flagged segments</label></div>
+<section class="intro"><h1>Review: {esc(name)}</h1>
+<p>{n_total} segments, {n_flagged} flagged as weak spots, {n_reviewed} reviewed. Click a column header to sort.</p>
+<p class="legend">{LEGEND}{esc(WEAK_SCORE_MEANING)}</p></section>
+<header><div class="controls"><label><input type="checkbox" id="only-flagged"> only flagged segments</label>
+<span id="fixes" hidden><span id="fix-count">0</span> edited translation(s)
+<button type="button" id="download" disabled>download fixes</button>
+then: <code>workflow review import {esc(doc_id)}.fixes.tsv -r YOUR-NAME</code></span></div>
 </header>
 <table id="segments"><colgroup>{cols}</colgroup>
 <thead><tr>{''.join(heads)}</tr></thead>

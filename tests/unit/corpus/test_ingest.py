@@ -103,3 +103,26 @@ def test_english_with_stray_bytes_is_refused_not_read_as_cp1251():
         decode(b"Plain English text about the protests.\nA line with stray bytes \xff\xfe\xfa in it.\n" * 3, "doc.txt")
     with pytest.raises(InputError, match=r"mixed.txt:1: damaged UTF-8"):
         decode("Лукашенко said \u201cno\u201d ".encode("utf-8") + b"\xff\n", "mixed.txt")
+
+
+def test_breaks_that_are_not_newlines_keep_their_meaning(tmp_path):
+    """Word's manual line break (U+000B) and U+2028 break a line inside a paragraph (a
+    space, never words run together); U+2029 separates paragraphs (line numbers unchanged)."""
+    path = tmp_path / "word-export.txt"
+    path.write_text("Title of the statement\n"
+                    "The court sentenced him\x0bto five years.\u2028His lawyer\u2028appealed.\n"
+                    "Second paragraph ends here.\u2029Third paragraph starts here.\n"
+                    "Last line.\n", encoding="utf-8")
+    d = read_document(path, Ingest())
+    assert [(p.line, p.text) for p in d.paragraphs] == [
+        (1, "Title of the statement"),
+        (2, "The court sentenced him to five years. His lawyer appealed."),
+        (3, "Second paragraph ends here."),
+        (3, "Third paragraph starts here."),
+        (4, "Last line."),
+    ]
+    # the same breaks with spaces around them collapse to one space
+    assert normalise_paragraph(normalise_text("a \x0b b\u2028 c")) == "a b c"
+    # a page break (form feed) also ends a paragraph; one left inside a line split by a caller is a space
+    assert split_paragraphs(normalise_text("end of page one.\x0cPage two.")) == [(1, "end of page one."), (1, "Page two.")]
+    assert normalise_paragraph("one\u2029two") == "one two"

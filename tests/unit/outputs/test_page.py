@@ -1,55 +1,119 @@
-"""The review page: escaped, self-contained, and (in headless Chromium) highlighting and sorting work."""
+"""The review page: escaped, self-contained, compact, and (in headless Chromium) the skip
+reasons, references, highlighting, hover reasons, sorting and filtering work, and a fix
+typed into the page comes back through ``workflow review import``."""
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import shutil
 import subprocess
+import time
+from pathlib import Path
+from urllib.request import urlopen
 
+import polars as pl
 import pytest
+import websocket
 from lxml import html as lhtml
 
+from conftest import CORPUS, write_config
 from review_rows import HOSTILE, sample_rows
+from workflow.cli.app import main
+from workflow.core.config import load_config
 from workflow.core.records import by_document
-from workflow.outputs.page import highlight, review_page
+from workflow.core.store import Store
+from workflow.outputs.page import WEAK_SCORE_MEANING, highlight, review_page
+from workflow.review.memory import Memory
 
 TARGETS = ["be", "ru"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+REFERENCE = "Эталон <b>трэці</b> & сказ."
 
 
-def _page(spans=None):
-    """The page of the sample rows; ``spans``: {(seg_id, target): [(start, end, reason)]} set on the rows."""
+def _rows(spans=None):
+    """The sample rows; ``spans``: {(seg_id, target): [(start, end, reason)]} set on the rows.
+    Segment 1's Belarusian MT is made the worst of the page (flagged, 5.0) although a
+    reviewer approved a fix for it; segment 3's Russian row gets a reference translation."""
     rows = sample_rows()
     for r in rows:
         if spans and (r.seg_id, r.target) in spans:
             r.spans = [{"start": s, "end": e, "reason": why} for s, e, why in spans[(r.seg_id, r.target)]]
-    return rows, review_page("doc-1", by_document(rows)["doc-1"], TARGETS)
+    approved = rows[0]
+    assert approved.approved is not None
+    approved.weak_score, approved.flags, approved.flagged = 5.0, ["wrong_script"], True
+    next(r for r in rows if (r.seg_id, r.target) == ("doc-1:p3:s1", "ru")).reference = REFERENCE
+    return rows
 
 
-def test_highlight_escapes_and_wraps_spans():
-    assert highlight("a<b>&c", None) == "a&lt;b&gt;&amp;c"
-    out = highlight("abcdef<", [(1, 3, "x <y>"), (2, 5, "z"), (9, 12, "out of range"), (4, 4, "empty")])
-    assert out == ('a<mark class="weak" title="x &lt;y&gt;">b</mark><mark class="weak" title="x &lt;y&gt;; z">c</mark>'
-                   '<mark class="weak" title="z">de</mark>f&lt;')
-    # spans as the checks store them on Row.spans
-    assert highlight("abc", [{"start": 0, "end": 1, "reason": "r"}]) == '<mark class="weak" title="r">a</mark>bc'
+def _page(rows):
+    return review_page("doc-1", by_document(rows)["doc-1"], TARGETS)
+
+
+def test_highlight_numbers_each_reason_once():
+    assert highlight("a<b>&c", None) == ("a&lt;b&gt;&amp;c", [])
+    out, reasons = highlight("abcdef<", [(2, 5, "z"), (1, 3, "x <y>"), (9, 12, "out of range"), (4, 4, "empty")])
+    assert reasons == ["x <y>", "z"]  # in text order, the empty and out-of-range spans dropped
+    assert out == 'a<mark data-r="1">b</mark><mark data-r="1 2">c</mark><mark data-r="2">de</mark>f&lt;'
+    # touching spans with the same reason are one mark; spans as the checks store them on Row.spans
+    assert highlight("abcd", [{"start": 0, "end": 2, "reason": "r"}, {"start": 2, "end": 3, "reason": "r"}]) == \
+        ('<mark data-r="1">abc</mark>d', ["r"])
 
 
 def test_page_is_self_contained_and_escaped():
-    _, page = _page()
+    rows = _rows()
+    page = _page(rows)
     assert page.count("<script") == 1 and "<img" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # no external asset
     assert "<link" not in page and "@import" not in page
     assert "Content-Security-Policy" in page
     tree = lhtml.fromstring(page)
-    rows = tree.xpath("//tbody/tr")
-    assert len(rows) == 4
-    assert rows[0].get("class") == "reviewed" and rows[0].get("data-reviewed") == "be"
-    assert "skipped" in rows[3].get("class")
+    trs = tree.xpath("//tbody/tr")
+    assert len(trs) == 4
+    assert trs[0].get("class") == "reviewed" and trs[0].get("data-reviewed") == "be"
+    assert "skipped" in trs[3].get("class")
+    # the skip reason is on the English cell, where the stylesheet reads it
+    assert trs[3].xpath('td[@class="en"]')[0].get("data-skip") == "skipped: donation appeal"
     # flagged cells without spans carry the reason on hover
     cell = tree.xpath('//tr[@data-seg="doc-1:p3:s1"]/td[contains(@class,"flagged")]')[0]
     assert cell.get("title") == "weak spot: length_ratio"
+    # the reference translation, escaped
+    ref = tree.xpath('//tr[@data-seg="doc-1:p3:s1"]/td[@lang="ru"]/div[@class="ref"]')[0]
+    assert ref.text_content() == "reference: " + REFERENCE and html.escape(REFERENCE) in page
+    # the legend says what a score means
+    assert html.escape(WEAK_SCORE_MEANING) in page
+
+
+def test_approved_translation_is_not_flagged_and_sorts_after_flagged():
+    tree = lhtml.fromstring(_page(_rows()))
+    tr = tree.xpath('//tr[@data-seg="doc-1:p1:s1"]')[0]
+    be = tr.xpath('td[@lang="be"]')[0]
+    assert be.get("class") == "tgt reviewed"  # its MT scored 5.0 and was flagged
+    assert "flagged" not in tr.get("class")
+    # sort keys: the approved translation counts below every unreviewed one
+    assert float(tr.get("data-score-be")) < 0 <= float(tr.get("data-score-ru"))
+    assert float(tr.get("data-score")) == pytest.approx(0.2)  # its Russian MT, not the replaced 5.0
+    # the page still shows the replaced MT's score, greyed
+    assert tr.xpath('td[@class="sc done"]')[0].text == "5.00"
+
+
+def test_page_size_grows_with_text_not_with_spans():
+    """A reason is written once per cell however many highlighted pieces it covers."""
+    rows = [r for r in sample_rows() if r.seg_id == "doc-1:p2:s1"]
+    plain = len(_page(rows))
+    target = rows[0]
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", target.mt)]
+    whole = "language: whole text detected as another language " * 5
+    per_word = "spelling: unknown word " * 10
+    target.spans = [{"start": 0, "end": len(target.mt), "reason": whole}]
+    target.spans += [{"start": s, "end": e, "reason": per_word} for s, e in words]
+    page = _page(rows)
+    assert page.count(html.escape(per_word.strip())) == 1 and page.count(html.escape(whole.strip())) == 1
+    marks = page.count("<mark ")
+    assert marks == 2 * len(words) - 1  # every word, and every gap between two words
+    assert len(page) - plain < len(whole) + len(per_word) + 30 * marks + 300
 
 
 def _dump_dom(path, tmp_path) -> str:
@@ -62,33 +126,157 @@ def _dump_dom(path, tmp_path) -> str:
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian package chromium not installed (make setup installs it)")
-def test_page_in_headless_chromium_sorts_filters_highlights(tmp_path):
+def test_page_in_headless_chromium(tmp_path):
     spans = {("doc-1:p2:s1", "be"): [(0, 8, "untranslated: <script> kept"), (4, 12, "numbers: missing 3")],
              ("doc-1:p3:s1", "ru"): [(0, 3, "names: Трэці")]}
-    rows, page = _page(spans)
+    rows = _rows(spans)
     path = tmp_path / "doc-1.html"
-    path.write_text(page, encoding="utf-8")
+    path.write_text(_page(rows), encoding="utf-8")
     dom = _dump_dom(path, tmp_path)
     tree = lhtml.fromstring(dom)
     root = tree.getroottree().getroot()
     assert root.get("data-selftest") == "done", "the in-page self-test did not run"
     assert root.get("data-pwned") is None, "document text was executed"
-    # sorting by the row's highest weak-spot score, descending
-    order = root.get("data-selftest-order").split()
-    top = {}
-    for r in rows:
-        if r.status != "skipped":
-            top[r.seg_id] = max(top.get(r.seg_id, -1.0), r.weak_score)
-    expected = sorted(top, key=lambda s: (-top[s], s)) + ["doc-1:p4:s1"]
-    assert order == expected
+    # sorting by the row's highest weak-spot score, descending: p3 (ru 3.1), p2 (be 2.5),
+    # then p1, whose worst MT (5.0) was replaced by an approved fix (its Russian: 0.2), then
+    # the skipped segment
+    assert root.get("data-selftest-order").split() == ["doc-1:p3:s1", "doc-1:p2:s1", "doc-1:p1:s1", "doc-1:p4:s1"]
     assert root.get("data-selftest-restored").split() == [f"doc-1:p{i}:s1" for i in (1, 2, 3, 4)]
-    # filter: only flagged segments stay visible (p2 and p3 are flagged)
-    assert root.get("data-selftest-visible") == "2"
-    # highlights: the blamed spans are <mark> elements with the reason on hover
-    marks = tree.xpath("//mark[@class='weak']")
+    # filter: only the segments with a weak spot still to review stay visible
+    assert root.get("data-selftest-visible").split() == ["doc-1:p3:s1", "doc-1:p2:s1"]  # still sorted by score
+    # the skip reason is displayed (the stylesheet's ::before content of the English cell)
+    assert "skipped: donation appeal" in root.get("data-selftest-skip")
+    # the reference translation is displayed
+    assert root.get("data-selftest-ref") == "reference: " + REFERENCE
+    # highlights: the blamed spans are <mark>s; hovering gives each its reasons
+    marks = tree.xpath("//mark[@data-r]")
     assert int(root.get("data-selftest-marks")) == len(marks) == 4
-    assert marks[0].get("title") == "untranslated: <script> kept"
-    assert marks[1].get("title") == "untranslated: <script> kept; numbers: missing 3"
+    assert [m.get("title") for m in marks] == ["untranslated: <script> kept",
+                                               "untranslated: <script> kept; numbers: missing 3",
+                                               "numbers: missing 3", "names: Трэці"]
     assert "".join(m.text_content() for m in marks[:3]) == (HOSTILE + " be")[:12]
     assert tree.xpath("//script") and len(tree.xpath("//script")) == 1
     assert not tree.xpath("//img")
+
+
+class DevTools:
+    """Headless Chromium driven over the DevTools protocol: real mouse clicks and typing."""
+
+    def __init__(self, profile: Path, downloads: Path) -> None:
+        self.proc = subprocess.Popen(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--window-size=1280,900", "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        active = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 60
+        while not (active.exists() and len(active.read_text().split()) >= 2):
+            assert time.monotonic() < deadline and self.proc.poll() is None, "Chromium did not start"
+            time.sleep(0.1)
+        port, path = active.read_text().split()[:2]
+        self.n = 0
+        self.browser = websocket.create_connection(f"ws://127.0.0.1:{port}{path}", timeout=60, suppress_origin=True)
+        self.call(self.browser, "Browser.setDownloadBehavior", behavior="allow", downloadPath=str(downloads))
+        page = next(t for t in json.load(urlopen(f"http://127.0.0.1:{port}/json/list")) if t["type"] == "page")
+        self.page = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60, suppress_origin=True)
+
+    def call(self, ws, method: str, **params):
+        self.n += 1
+        ws.send(json.dumps({"id": self.n, "method": method, "params": params}))
+        while True:
+            msg = json.loads(ws.recv())
+            if msg.get("id") == self.n:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+
+    def js(self, expression: str):
+        result = self.call(self.page, "Runtime.evaluate", expression=expression, returnByValue=True)
+        assert "exceptionDetails" not in result, result
+        return result["result"].get("value")
+
+    def load(self, url: str, *, reload: bool = False) -> None:
+        self.js("window.oldDocument = true")  # gone once the new document is there
+        if reload:
+            self.call(self.page, "Page.reload")
+        else:
+            self.call(self.page, "Page.navigate", url=url)
+        deadline = time.monotonic() + 60
+        while True:
+            try:  # while the page is being replaced, evaluating in it can fail
+                if self.js("(window.oldDocument ? 'old' : document.readyState) + ' ' + location.href") == f"complete {url}":
+                    return
+            except RuntimeError:
+                pass
+            assert time.monotonic() < deadline, "the page did not load"
+            time.sleep(0.1)
+
+    def click(self, element: str) -> None:
+        """A left click at the middle of the element (a JS expression)."""
+        x, y, hit = self.js(f"(function(e){{e.scrollIntoView({{block:'center'}});var r=e.getBoundingClientRect();"
+                            f"var x=r.x+r.width/2,y=r.y+r.height/2;return [x,y,e.contains(document.elementFromPoint(x,y))];}})"
+                            f"({element})")
+        assert hit, f"{element} is covered by another element"
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call(self.page, "Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+    def type(self, text: str) -> None:
+        self.call(self.page, "Input.insertText", text=text)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+@pytest.mark.slow  # a run, a browser session, an import and a rerun (~20 s)
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian package chromium not installed (make setup installs it)")
+def test_fix_typed_in_chromium_comes_back_through_review_import(tmp_path, tiny_marian, capsys):
+    """Open a run's review page, click "edit" on a Belarusian translation, type a fix,
+    download the fixes; `workflow review import` stores exactly that fix, for that segment
+    and language, under the reviewer's name, and the rerun shows it; nothing else changes."""
+    doc = "amnesty-urges-investigation-of-torture-in-belarus"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / f"{doc}.txt", corpus)
+    cfg = write_config(tmp_path, be=tiny_marian, ru=tiny_marian, corpus=corpus)
+    main(["run", "--config", str(cfg)])
+    out = tmp_path / "aligned"
+    before = pl.read_parquet(out / "segments.parquet")
+    seg = before.filter((pl.col("status") == "mt") & (pl.col("target") == "be"))["seg_id"][1]
+    fix = "Праваабаронцы патрабуюць расследаваць катаванні ў Беларусі."
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    url = (out / "review" / f"{doc}.html").resolve().as_uri()
+    browser = DevTools(tmp_path / "profile", downloads)
+    try:
+        browser.load(url)
+        cell = f"document.getElementById({json.dumps('seg-' + seg)}).querySelector('td.tgt[lang=\"be\"]')"
+        browser.click(f"{cell}.querySelector('button.edit')")
+        assert browser.js("document.activeElement.tagName") == "TEXTAREA"
+        browser.js("document.activeElement.select()")
+        browser.type(fix)
+        assert browser.js("document.getElementById('fix-count').textContent") == "1"
+        # a reload keeps what was typed (the browser's storage), for that cell only
+        browser.load(url, reload=True)
+        assert browser.js(f"{cell}.querySelector('textarea.fix').value") == fix
+        assert browser.js("document.querySelectorAll('td.edited').length") == 1
+        browser.click("document.getElementById('download')")
+        saved = downloads / f"{doc}.fixes.tsv"
+        deadline = time.monotonic() + 60
+        while not saved.exists():
+            assert time.monotonic() < deadline, f"nothing downloaded: {list(downloads.iterdir())}"
+            time.sleep(0.1)
+    finally:
+        browser.close()
+    capsys.readouterr()
+    main(["review", "import", str(saved), "-r", "Alice Reviewer", "--config", str(cfg)])
+    assert "approved 1 fix(es) (be: 1)" in capsys.readouterr().out
+    with Store(load_config(cfg).resolve(load_config(cfg).store)) as store:
+        (stored,) = Memory(store).all()
+    assert (stored.seg_id, stored.target, stored.text, stored.reviewer) == (seg, "be", fix, "Alice Reviewer")
+    main(["run", "--config", str(cfg)])
+    after = pl.read_parquet(out / "segments.parquet")
+    changed = after.filter(pl.col("approved").is_not_null())
+    assert changed.select("seg_id", "target", "approved", "reviewer").rows() == [(seg, "be", fix, "Alice Reviewer")]
+    keep = ["seg_id", "target", "en", "mt"]
+    assert after.select(keep).sort(keep).equals(before.select(keep).sort(keep))

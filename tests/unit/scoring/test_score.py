@@ -5,6 +5,7 @@ unchanged since the checks took over their parameters."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from conftest import DATA, ROOT
 GLOSSARY_PATH = ROOT / "corpus" / "glossary.toml"
 GLOSSARY = load_glossary(str(GLOSSARY_PATH))
 
+CHECKS_SCORER = Checks(scorer="checks")
 needs_dicts = pytest.mark.skipif(dictionary_path("be") is None or dictionary_path("ru") is None,
                                  reason="hunspell-be/-ru not installed; `make setup` installs them")
 
@@ -109,12 +111,15 @@ def summary(v) -> tuple:
 
 @needs_dicts
 @pytest.mark.parametrize("target", ["be", "ru"])
-def test_default_config_gives_the_verdicts_recorded_before(target):
+def test_the_checks_scorer_gives_the_verdicts_recorded_before(target):
+    """The checks' weighted sum (``scorer = "checks"``, also the fallback when the learned
+    model cannot load) is unchanged."""
     rows = CASES[target]
-    got = [summary(v) for v in pipeline_verdicts(rows, target, Checks())]
+    got = [summary(v) for v in pipeline_verdicts(rows, target, CHECKS_SCORER)]
     assert got == [r[4] for r in rows]
     # and the project's config.toml is the defaults, written out
-    assert [summary(v) for v in pipeline_verdicts(rows, target, load_config(ROOT / "config.toml").checks)] == got
+    from_file = dataclasses.replace(load_config(ROOT / "config.toml").checks, scorer="checks")
+    assert [summary(v) for v in pipeline_verdicts(rows, target, from_file)] == got
 
 
 def test_config_toml_documents_every_check_with_its_defaults():
@@ -193,7 +198,7 @@ def one(source: str, mt: str, target: str, settings: Checks, logprob: float | No
 def test_confidence_min_from_the_check_table_changes_the_decision(tmp_path):
     src, mt = "He fell in love with his best friend.", "Ён закахаўся ў найлепшага сябра."
     assert one(src, mt, "be", Checks(), logprob=-0.5).flags == []
-    strict = settings_from(tmp_path, "[checks.confidence]\nmin = -0.2\nweight = 2.0\n")
+    strict = settings_from(tmp_path, '[checks]\nscorer = "checks"\n[checks.confidence]\nmin = -0.2\nweight = 2.0\n')
     v = one(src, mt, "be", strict, logprob=-0.5)
     assert v.flags == ["confidence"] and v.flagged
     assert v.weak_score == 2.0  # badness min(1, 0.5 + 0.3 / 0.2) = 1, times the check's own weight
@@ -219,7 +224,7 @@ def test_spelling_max_unknown_and_weight(tmp_path):
     assert "spelling" in one(src, mt, "ru", Checks()).flags
     lenient = settings_from(tmp_path, "[checks.spelling]\nmax_unknown = 2\n")
     assert "spelling" not in one(src, mt, "ru", lenient).flags
-    quiet = settings_from(tmp_path, "[checks.spelling]\nweight = 0.0\n")
+    quiet = settings_from(tmp_path, '[checks]\nscorer = "checks"\n[checks.spelling]\nweight = 0.0\n')
     v = one(src, mt, "ru", quiet)
     assert v.flags == ["spelling"] and v.weak_score == 0.0 and not v.flagged
 

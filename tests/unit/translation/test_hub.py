@@ -102,7 +102,7 @@ def test_default_config_runs_end_to_end_from_the_cache(hub_cache, tiny_marian, t
     shutil.copy(CORPUS / "amnesty-belarus-police-must-be-held-accountable.txt", corpus)
     cfg = write_config(tmp_path, be=REPO, ru=REPO, corpus=corpus)
     main(["models", "--config", str(cfg)])
-    assert "available (marian" in capsys.readouterr().err.replace("\n", " ")
+    assert "available (marian" in capsys.readouterr().out.replace("\n", " ")
     main(["run", "--config", str(cfg), "--offline"])
     df = pl.read_parquet(tmp_path / "aligned" / "segments.parquet")
     assert set(df["model"]) == {REPO} and set(df["target"]) == {"be", "ru"}

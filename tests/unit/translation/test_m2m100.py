@@ -184,10 +184,10 @@ def test_run_end_to_end(tmp_path, tiny_m2m100):
     for name in DOCS:
         lines = (out / name.replace(".txt", ".tsv")).read_text(encoding="utf-8").splitlines()
         header = lines[0].split("\t")
-        assert header[:5] == ["id", "status", "en", "be", "ru"]
+        assert header[:6] == ["id", "status_be", "status_ru", "en", "be", "ru"]
         rows = [dict(zip(header, line.split("\t"))) for line in lines[1:]]
         assert all(len(line.split("\t")) == len(header) for line in lines)
-        mt = [r for r in rows if r["status"] == "mt"]
+        mt = [r for r in rows if r["status_be"] == "mt"]
         assert len(mt) >= 5
         for t in TARGETS:  # every translated row has a confidence for both targets
             assert all(r[f"confidence_{t}"] for r in mt)

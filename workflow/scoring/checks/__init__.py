@@ -38,8 +38,11 @@ from workflow.scoring.checks.names import Glossary, load_glossary
 
 __all__ = [
     "REGISTRY", "Check", "CheckInput", "CheckParams", "Context", "Finding", "SegmentScore", "Span", "register",
-    "Glossary", "load_glossary", "validate", "build_checks", "run_checks", "backtranslations",
+    "Glossary", "load_glossary", "validate", "SCORERS", "build_checks", "run_checks", "backtranslations",
 ]
+
+
+SCORERS = ("model", "checks")  # checks.scorer: the learned weak-spot model, or the checks' weighted sum
 
 
 def _unknown_check(name: str, where: str, key: str) -> ConfigError:
@@ -55,6 +58,12 @@ def validate(settings: Checks, where: str) -> dict[str, CheckParams]:
     Raises ConfigError (exit code 2) naming the key, with a "did you mean", for an
     unknown check (a table name or a name in ``disabled``), an unknown parameter, a value
     of the wrong type, or values that make no sense (``CheckParams.problems``)."""
+    if settings.scorer not in SCORERS:
+        raise ConfigError(f"{where}: key 'checks.scorer': unknown scorer {settings.scorer!r}",
+                          hint=f"Use one of: {', '.join(SCORERS)}.")
+    for key in ("review_budget", "flag_probability"):
+        if not 0.0 <= getattr(settings, key) <= 1.0:
+            raise ConfigError(f"{where}: key 'checks.{key}': must be between 0 and 1, not {getattr(settings, key)}")
     for name in settings.params:
         if name not in REGISTRY:
             raise _unknown_check(name, where, f"table '[checks.{name}]'")

@@ -109,8 +109,23 @@ class CheckParams:
     weight: float
 
     def problems(self) -> dict[str, str]:
-        """Values that have the right type but make no sense: {parameter: what is wrong}."""
+        """Values that have the right type but make no sense: {parameter: what is wrong}.
+        A subclass's own ``problems`` comes on top of these (``__init_subclass__``)."""
+        if self.weight < 0:
+            return {"weight": f"is {self.weight}; a weight must not be negative (0 switches the check's share off)"}
         return {}
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        # a check's Params that defines problems() still gets the base checks (the weight):
+        # wrapped here rather than relying on every subclass to call super()
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("problems")
+        if own is not None:
+            def problems(self, _own=own) -> dict[str, str]:
+                return {**CheckParams.problems(self), **_own(self)}
+
+            problems.__doc__ = own.__doc__
+            cls.problems = problems
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ from workflow.core.errors import ConfigError
 from workflow.scoring.checks.base import Check, CheckInput, CheckParams, Span, register
 
 _ENDINGS = set("аяоеёуюыіийьэ")
+GLOSSARY_MAX_BYTES = 10 << 20
+TERM_KINDS = ("person", "organisation", "place", "term")
 _LETTERS = r"[^\W\d_]"
 
 
@@ -76,21 +78,54 @@ class Glossary:
 
     @classmethod
     def load(cls, path: str | Path) -> "Glossary":
+        """Read ``glossary.toml``; ConfigError naming the file (and the term) for a file that
+        is not UTF-8 TOML or a term of the wrong shape."""
         p = Path(path)
         try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
+            with p.open("rb") as f:
+                raw = f.read(GLOSSARY_MAX_BYTES + 1)
         except FileNotFoundError:
             raise ConfigError(f"{p}: glossary not found", hint="Set checks.glossary in config.toml.") from None
+        except OSError as e:
+            raise ConfigError(f"{p}: cannot read the glossary ({e.strerror})") from None
+        if len(raw) > GLOSSARY_MAX_BYTES:
+            raise ConfigError(f"{p}: the glossary is over {GLOSSARY_MAX_BYTES >> 20} MB; is it the right file?")
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{p}: the glossary is not UTF-8 text (byte {e.start}); is it a binary file?") from None
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{p}: invalid TOML: {e}") from None
+        hint = 'Each term is a [[term]] table: en = ["Lukashenka"], be = ["Лукашэнка"], ru = ["Лукашенко"].'
+        unknown = [k for k in data if k != "term"]
+        if unknown:
+            raise ConfigError(f"{p}: unknown key {unknown[0]!r} at the top level; terms are [[term]] tables", hint=hint)
+        entries = data.get("term", [])
+        if not isinstance(entries, list):
+            raise ConfigError(f"{p}: 'term' must be an array of tables ([[term]]), not {type(entries).__name__}", hint=hint)
         terms = []
-        for i, t in enumerate(data.get("term", []), start=1):
-            if not t.get("en"):
-                raise ConfigError(f"{p}: term #{i} has no 'en' list")
-            as_list = lambda v: tuple([v] if isinstance(v, str) else v)  # noqa: E731
-            forms = {k: as_list(v) for k, v in t.items() if k in ("be", "ru", "uk")}
-            avoid = {k[6:]: as_list(v) for k, v in t.items() if k.startswith("avoid_")}
-            terms.append(Term(as_list(t["en"]), forms, avoid, t.get("kind", "term")))
+        for i, t in enumerate(entries, start=1):
+            if not isinstance(t, dict):
+                raise ConfigError(f"{p}: term #{i} is {type(t).__name__}, not a table", hint=hint)
+            forms: dict[str, tuple[str, ...]] = {}
+            avoid: dict[str, tuple[str, ...]] = {}
+            for key, value in t.items():
+                if key == "kind":
+                    if value not in TERM_KINDS:
+                        raise ConfigError(f"{p}: term #{i}: kind {value!r}; choose one of: {', '.join(TERM_KINDS)}")
+                    continue
+                lang = key[6:] if key.startswith("avoid_") else key
+                if lang not in ("en", "be", "ru", "uk"):
+                    raise ConfigError(f"{p}: term #{i}: unknown key {key!r}", hint="Keys: en, be, ru, uk, avoid_<lang>, kind.")
+                if isinstance(value, str):
+                    value = [value]
+                if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                    raise ConfigError(f"{p}: term #{i}: {key!r} must be a text or a list of texts, not {value!r}"[:300], hint=hint)
+                (avoid if key.startswith("avoid_") else forms)[lang] = tuple(value)
+            en = forms.pop("en", ())
+            if not en:
+                raise ConfigError(f"{p}: term #{i} has no 'en' list", hint=hint)
+            terms.append(Term(en, forms, avoid, t.get("kind", "term")))
         return cls(terms, p)
 
     def patterns(self, i: int, lang: str) -> list[re.Pattern[str]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -38,13 +39,18 @@ class _Plan:
 
 def device_for(setting: str, cuda_devices: Callable[[], int]) -> str:
     """The device for ``decoding.device``: ``auto`` is ``cuda`` when ``cuda_devices()`` (the
-    engine's library's CUDA device count) finds one, else ``cpu``; other settings are kept."""
+    engine's library's CUDA device count) finds one, else ``cpu``; ``cuda`` without a CUDA
+    device is a ConfigError (said before any model is loaded)."""
+    try:
+        found = cuda_devices() if setting in ("auto", "cuda") else 0
+    except Exception:  # noqa: BLE001 - a CPU-only build may raise instead of returning 0
+        found = 0
+    if setting == "cuda" and found < 1:
+        raise ConfigError('key \'decoding.device\' is "cuda", but no CUDA device is visible to the engine\'s library',
+                          hint='Set device = "auto" (or "cpu") under [decoding] in config.toml, or check the GPU driver.')
     if setting != "auto":
         return setting
-    try:
-        return "cuda" if cuda_devices() > 0 else "cpu"
-    except Exception:  # noqa: BLE001 - a CPU-only build may raise instead of returning 0
-        return "cpu"
+    return "cuda" if found > 0 else "cpu"
 
 
 class Engine(ABC):
@@ -130,14 +136,19 @@ class Engine(ABC):
 
     @staticmethod
     def _finish(plan: _Plan, outputs: Iterable[list[Translation]], progress: Progress | None) -> list[Translation]:
-        """Put batch outputs back in input order and join the pieces of split sentences."""
+        """Put batch outputs back in input order and join the pieces of split sentences.
+        ``progress`` hears of each text once, with the batch that held its last piece (the
+        pieces of a split text may sit in different batches)."""
         results: list[Translation | None] = [None] * len(plan.owner)
+        left = Counter(plan.owner)  # text -> pieces not translated yet
         for batch, out in zip(plan.batches, outputs):
+            finished = 0
             for k, t in zip(batch, out):
                 results[k] = t
-            if progress:
-                # report finished source sentences, not pieces
-                progress(len({plan.owner[k] for k in batch}))
+                left[plan.owner[k]] -= 1
+                finished += left[plan.owner[k]] == 0
+            if progress and finished:
+                progress(finished)
         mine: list[list[Translation | None]] = [[] for _ in range(plan.n_texts)]
         for k, i in enumerate(plan.owner):  # pieces are in sentence order
             mine[i].append(results[k])

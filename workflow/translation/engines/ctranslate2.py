@@ -211,8 +211,10 @@ class CT2Engine(Engine):
         self.inter_threads, self.intra_threads = thread_layout(ct2.inter_threads, ct2.intra_threads, self.device)
         try:  # torch-free when workflow.translation.subwords reproduces the tokenizer, else transformers'
             self.tokenizer: Subwords = load_subwords(model.folder, self.family.name, **self.family.tokenizer_kwargs())
-        except (OSError, ValueError) as e:
-            raise WorkflowError(f"{model.folder}: cannot load tokenizer ({str(e).splitlines()[0][:300]})") from None
+        except Exception as e:  # noqa: BLE001 - tokenizer libraries raise TypeError, OSError ... for a bad folder
+            first = str(e).splitlines()[0][:300] if str(e) else ""
+            raise WorkflowError(f"{model.folder}: cannot load tokenizer ({type(e).__name__}: {first})",
+                                hint="Copy or download the whole model folder again.") from None
         self.folder = ensure_converted(model, Path(ct2.cache_dir), self.compute_type)
         try:
             self.translator = ctranslate2.Translator(

@@ -36,8 +36,11 @@ class TransformersEngine(Engine):
             self.net = AutoModelForSeq2SeqLM.from_pretrained(
                 str(model.folder), use_safetensors=weights.name.startswith("model.safetensors")
             )
-        except (OSError, ValueError) as e:
-            raise WorkflowError(f"{model.folder}: cannot load model ({str(e).splitlines()[0][:300]})") from None
+        except Exception as e:  # noqa: BLE001 - a damaged checkpoint raises UnpicklingError, RuntimeError, EOFError ...
+            first = str(e).splitlines()[0][:300] if str(e) else ""
+            raise WorkflowError(f"{model.folder}: cannot load model ({type(e).__name__}: {first}); "
+                                f"{weights.name} may be damaged or incomplete",
+                                hint="Copy or download the model again.") from None
         self.net.to(self.device).eval()
         self.torch = torch
 
