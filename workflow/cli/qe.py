@@ -31,8 +31,11 @@ def qe_command(
     path = write_tsv(result, out, order=order)
     out_console = results()
     n = len(result.scores)
-    out_console.print(f"{n} segments scored, {result.flagged} flagged (weak-spot score >= "
-                      f"{cfg.checks.flag_threshold}); wrote {path}", markup=False, highlight=False)
+    used = result.scores[0].scorer if result.scores else cfg.checks.scorer
+    rule = (f"the weakest {cfg.checks.review_budget:.0%} by the learned model's probability of a major error"
+            if used == "model" else f"weak-spot score >= {cfg.checks.flag_threshold}")
+    out_console.print(f"{n} segments scored, {result.flagged} flagged ({rule}); wrote {path}",
+                      markup=False, highlight=False)
     worst = sorted(enumerate(result.scores, start=1), key=lambda p: -p[1].weak_score)[:5]
     for line, s in worst:
         if s.weak_score > 0:

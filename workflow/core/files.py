@@ -115,12 +115,16 @@ def read_limited(path: Path, limit: int, what: str = "file", *, stream: bool = F
         if not stat.S_ISREG(st.st_mode) and not stream:
             raise InputError(f"{name}: not a regular file (a pipe, socket or device); not read")
         if st.st_size > limit:
-            raise InputError(f"{name}: {st.st_size / 1e6:,.0f} MB, over the limit of {limit / 1e6:,.0f} MB per {what}; "
+            raise InputError(f"{name}: {_mb(st.st_size)}, over the limit of {_mb(limit)} per {what}; "
                              "not read (split it into several files)")
         try:
             data = f.read(limit + 1)
         except OSError as e:
             raise InputError(f"{name}: cannot read ({e.strerror})") from None
     if len(data) > limit:  # grew while being read, or a stream
-        raise InputError(f"{name}: over the limit of {limit / 1e6:,.0f} MB per {what}; not read")
+        raise InputError(f"{name}: over the limit of {_mb(limit)} per {what}; not read")
     return data
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1 << 20):,.0f} MB" if size >= 10 << 20 else f"{size / (1 << 20):,.1f} MB"

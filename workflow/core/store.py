@@ -220,7 +220,14 @@ def open_error(path: Path, error: sqlite3.Error) -> StoreError:
 
 def check_store(path: Path) -> str | None:
     """None if the SQLite file passes ``PRAGMA quick_check`` (or is merely locked: the
-    real open says so), else what is wrong."""
+    real open says so) and its header is one this module writes, else what is wrong."""
+    try:
+        with path.open("rb") as f:
+            problem = header_problem(f.read(64 * 65536))
+    except OSError:
+        problem = None  # the real open says what is wrong with the file
+    if problem:
+        return problem
     try:
         db = sqlite3.connect(str(path), timeout=1.0)
         try:
@@ -340,15 +347,50 @@ MAGIC = b"SQLite format 3\x00"
 _BTREE_PAGE_TYPES = {2, 5, 10, 13}
 
 
+def header_problem(data: bytes) -> str | None:
+    """What is wrong in the 100-byte header of a store, or None. Our stores are always
+    UTF-8, without reserved bytes or auto-vacuum: a damaged header that SQLite would still
+    accept (text encoding 2 reads every UTF-8 text as UTF-16) would garble every row
+    without a word from ``quick_check``."""
+    if len(data) < 100 or not data.startswith(MAGIC):
+        return None  # SQLite itself says "file is not a database"
+    page = _page_size(data)
+    if page is None:
+        return "damaged header: invalid page size"
+    field = lambda a, b: int.from_bytes(data[a:b], "big")  # noqa: E731
+    if field(56, 60) != 1:
+        return f"damaged header: text encoding field is {field(56, 60)}, the store is UTF-8"
+    if data[18] not in (1, 2) or data[19] not in (1, 2) or data[20] != 0 or data[21:24] != b"\x40\x20\x20" or not 1 <= field(44, 48) <= 4 or field(52, 56) or field(64, 68):
+        return "damaged header: fields that are fixed in every store differ"
+    guess = _guess_page_size(data)
+    if _page_score(data, page) < _page_score(data, guess) - 0.25:
+        return f"damaged header: page size field says {page}, the pages say {guess}"
+    return None
+
+
+def _sane(data: bytearray) -> bytearray:
+    """The header fields every store of ours has (UTF-8, schema format 4, no reserved
+    bytes, no auto-vacuum) set, whatever damage did to them."""
+    data[20:24] = bytes((0, 64, 32, 32))
+    if not 1 <= int.from_bytes(data[44:48], "big") <= 4:
+        data[44:48] = (4).to_bytes(4, "big")
+    data[52:56] = bytes(4)
+    data[56:60] = (1).to_bytes(4, "big")
+    data[64:68] = bytes(4)
+    return data
+
+
 def _readable_copies(data: bytes, has_wal: bool) -> Iterator[tuple[bytes, bool]]:
     """Ever more invasive copies of a damaged file that SQLite may open: (bytes, replay the WAL)."""
-    intact = data.startswith(MAGIC) and _page_size(data) is not None
-    if intact:
-        if has_wal:
-            yield data, True
-        yield _padded(bytearray(data), _page_size(data)), False
-    if len(data) >= 100 and not data.startswith(MAGIC) and _page_size(data) is not None:
-        yield _padded(bytearray(MAGIC + data[16:]), _page_size(data)), False  # only the 16-byte header was lost
+    if len(data) >= 100 and _page_size(data) is not None:
+        page = _page_size(data)
+        if _page_score(data, page) < _page_score(data, _guess_page_size(data)) - 0.25:
+            page = _guess_page_size(data)  # the page size field itself was hit
+        fixed = _sane(bytearray(MAGIC + data[16:]))  # the 16-byte magic restored when it was lost
+        fixed[16:18] = (1 if page == 65536 else page).to_bytes(2, "big")
+        if has_wal and data.startswith(MAGIC):
+            yield bytes(fixed), True
+        yield _padded(fixed, page), False
     yield _rebuilt_header(data), False
 
 
@@ -369,14 +411,23 @@ def _padded(data: bytearray, page: int) -> bytes:
     return bytes(data)
 
 
-def _guess_page_size(data: bytes) -> int:
-    """The page size under which most pages start like a b-tree page (4096 on a tie)."""
-    def score(size: int) -> int:
-        pages = range(1, min(len(data) // size, 64))
-        return sum(1 for k in pages if data[k * size] in _BTREE_PAGE_TYPES)
+_WINDOW = 64 * 65536  # bytes looked at to tell the page size
 
-    sizes = (4096, 1024, 2048, 8192, 16384, 32768, 65536, 512)
-    return max(sizes, key=lambda s: (score(s), s == 4096))
+
+def _page_score(data: bytes, size: int) -> float:
+    """The share of page starts at this size (after page 1, in the first _WINDOW bytes)
+    that look like a b-tree page. Multiples of the true size score as high as it does."""
+    starts = range(size, min(len(data), _WINDOW), size)
+    return sum(1 for i in starts if data[i] in _BTREE_PAGE_TYPES) / len(starts) if starts else 0.0
+
+
+def _guess_page_size(data: bytes) -> int:
+    """The smallest page size whose page starts look like b-tree pages as often as the
+    best one's (4096 when nothing can be told)."""
+    sizes = (512, 1024, 2048, 4096, 8192, 16384, 32768, 65536)
+    scores = {s: _page_score(data, s) for s in sizes}
+    best = max(scores.values())
+    return 4096 if best == 0 else next(s for s in sizes if scores[s] >= best - 0.05)
 
 
 def _rebuilt_header(data: bytes) -> bytes:

@@ -190,7 +190,9 @@ def doc_id_for(path: Path) -> str:
     return slug or "document"
 
 
-MAX_DOCUMENT_BYTES = 50 << 20  # 50 MB: about 7 million words; a run holds ~1.5 GB per 5 MB of text at most
+# 5 MB (about 800,000 words, a 2,000-page report): a run's memory grows with its text
+# (a 5 MB document peaked at 2.5 GB with the tiny model, most of it scoring; bench/README.md)
+MAX_DOCUMENT_BYTES = 5 << 20
 MAX_RUN_CHARS = 3000  # longest stretch without . ! ? … that is translated (real sentences stay far below)
 _RUN = re.compile(r"[^.!?…]{%d,}" % (MAX_RUN_CHARS + 1))
 

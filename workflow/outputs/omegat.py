@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import polib
 from lxml import etree
@@ -54,6 +55,14 @@ DEFAULT_TOKENIZER = "org.omegat.tokenizer.DefaultTokenizer"
 TARGET_README = ("OmegaT writes the translated documents here (Project > Create Translated Documents).\n"
                  "Your translations are kept in omegat/project_save.tmx; bring them back with\n"
                  "`workflow review import <this project folder> -r NAME`.\n")
+
+
+def written_by_omegat(rel: Path) -> bool:
+    """A file OmegaT itself writes into a project under ``aligned/`` (its project memory
+    ``omegat/project_save.tmx`` and backups, the translated documents in ``target/``):
+    a new run keeps it where it is, so a reviewer's work in the project survives a rerun."""
+    parts = rel.parts
+    return len(parts) >= 4 and parts[0] == "omegat" and parts[2] in ("omegat", "target")
 
 
 def project_dir(target: str) -> str:

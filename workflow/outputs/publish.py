@@ -10,7 +10,8 @@ if it was killed between them). A reader, and a run that fails or is killed at a
 point, finds the whole old set or the whole new set, never a mix; ``aligned/`` stays an
 ordinary folder at the same place. Files of the old set that the new run did not write
 (outputs of documents no longer in the corpus, anything else put there) are moved to
-``aligned/.removed/<time>/`` with a note, never deleted. Paths derived from corpus names
+``aligned/.removed/<time>/`` with a note, never deleted; what OmegaT writes into its
+projects (``omegat/<target>/omegat/``, ``target/``) stays where it is. Paths derived from corpus names
 never leave the folder (``core.files.safe_child``).
 """
 
@@ -142,7 +143,7 @@ def _carry_over(final: Path, new: Path, written: set[Path]) -> list[str]:
             rel = rel_dir / name
             if rel in written or name.endswith(TMP_SUFFIX) and name.startswith("."):
                 continue
-            if rel.parts[0] == REMOVED:
+            if rel.parts[0] == REMOVED or omegat.written_by_omegat(rel):  # kept in place
                 dest = new / rel
             else:
                 dest = new / REMOVED / stamp / rel
