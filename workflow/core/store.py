@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workflow.core.errors import StoreError
+from workflow.core.langs import LANGUAGES
 from workflow.core.lock import wait_seconds
 
 SCHEMA_VERSION = 1
@@ -521,7 +522,7 @@ def _scan_into(data: bytes, dest: Path, found: dict[str, Recovered]) -> dict[str
     out = dict(found)
     try:
         db.executescript(SCHEMA)  # the cache's own tables are known even when the schema page is not
-        shapes = {t: [(typ.upper(), bool(notnull)) for _, _, typ, notnull, _, _ in db.execute(f"PRAGMA table_info({_quote(t)})")]
+        shapes = {t: [(name, typ.upper(), bool(notnull)) for _, name, typ, notnull, _, _ in db.execute(f"PRAGMA table_info({_quote(t)})")]
                   for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
         shapes.pop(LOST, None)
         lost_width = 0
@@ -554,10 +555,16 @@ def _scan_into(data: bytes, dest: Path, found: dict[str, Recovered]) -> dict[str
     return out
 
 
-def _fits(values: list, cols: list[tuple[str, bool]]) -> bool:
+def _fits(values: list, cols: list[tuple[str, str, bool]]) -> bool:
+    """Whether a scanned row can belong to a table of these columns: same number, declared
+    types, NOT NULL, and a ``target`` column holding a language code (rows of one table
+    must never be filed into another whose types they happen to match: a translation row
+    read as an approved fix would be a fix nobody made)."""
     if len(values) != len(cols):
         return False
-    for v, (typ, notnull) in zip(values, cols):
+    for v, (name, typ, notnull) in zip(values, cols):
+        if name == "target" and v not in LANGUAGES:
+            return False
         if v is None:
             if notnull:
                 return False
