@@ -482,6 +482,8 @@ def _salvage_rows(damaged: Path, fresh: Path) -> dict[str, Recovered] | None:
 def _copy_rows(src: sqlite3.Connection, out: sqlite3.Connection, table: str) -> Recovered:
     """Rows of ``table`` in rowid order; on a damaged page, skip ahead and go on."""
     quoted = _quote(table)
+    names = [r[1] for r in out.execute(f"PRAGMA table_info({quoted})")]
+    target = names.index("target") if "target" in names else None  # a row of another table read through damage
     copied, last, misses = 0, None, 0
     out.execute("BEGIN")
     try:
@@ -490,6 +492,9 @@ def _copy_rows(src: sqlite3.Connection, out: sqlite3.Connection, table: str) -> 
             try:
                 for row in src.execute(query, () if last is None else (last,)):
                     last = row[0]
+                    if target is not None and row[1 + target] not in LANGUAGES:
+                        misses += 1  # not a row of this table: never filed under it
+                        continue
                     marks = ",".join("?" * (len(row) - 1))
                     try:
                         copied += out.execute(f"INSERT OR IGNORE INTO {quoted} VALUES ({marks})", row[1:]).rowcount
