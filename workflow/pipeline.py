@@ -28,7 +28,7 @@ from workflow.outputs import parquet
 from workflow.outputs.publish import recover, target_problem, write_outputs
 from workflow.outputs.tsv import skipped_rows
 from workflow.review.apply import apply_review
-from workflow.scoring.checks import load_glossary, validate
+from workflow.scoring.checks import Glossary, load_glossary, validate
 from workflow.scoring.score import score_segments
 from workflow.translation.cache import EnginePool, backtranslators, translate_cached
 from workflow.translation.hub import ResolvedModel, resolve_models
@@ -56,6 +56,7 @@ class RunContext:
     reporter: Reporter
     store: Store
     pool: EnginePool
+    glossary: Glossary | None  # corpus names and terms, read once (None: no glossary file)
 
     @property
     def out_dir(self) -> Path:
@@ -66,9 +67,9 @@ class RunContext:
 def _context(config: Config, reporter: Reporter | None) -> Iterator[RunContext]:
     reporter = reporter or Reporter()
     validate(config.checks, str(config.path or "defaults"))  # a typo in [checks.*] stops before any work
-    load_glossary(str(config.resolve(config.checks.glossary)))  # so does a glossary that cannot be read
+    glossary = load_glossary(str(config.resolve(config.checks.glossary)))  # so does a glossary that cannot be read
     with Store(config.resolve(config.store)) as store:
-        yield RunContext(config, reporter, store, EnginePool(config.translation, reporter))
+        yield RunContext(config, reporter, store, EnginePool(config.translation, reporter), glossary)
 
 
 def _check_out(config: Config) -> None:
@@ -160,7 +161,6 @@ def _row(seg: Segment, target: str, model: ResolvedModel, engine: str, tr: Trans
 def score_rows(ctx: RunContext, rows: list[Row]) -> None:
     """Score every translated row in place with the one scoring function (``workflow.scoring``)."""
     config = ctx.config
-    glossary = load_glossary(str(config.resolve(config.checks.glossary)))
     back = backtranslators(config.checks.reverse_models, config.targets, base=config.base_dir, offline=config.offline,
                            beam_size=config.checks.roundtrip_beam_size, store=ctx.store, pool=ctx.pool,
                            reporter=ctx.reporter)
@@ -168,7 +168,7 @@ def score_rows(ctx: RunContext, rows: list[Row]) -> None:
         todo = [r for r in rows if r.target == target and not r.is_skipped]
         ctx.reporter.info(f"Scoring EN->{target.upper()} ({len(todo)} segments)")  # its own bars follow
         verdicts = score_segments([r.en for r in todo], [r.mt or "" for r in todo], target, config.checks,
-                                  glossary=glossary, seg_ids=[r.seg_id for r in todo],
+                                  glossary=ctx.glossary, seg_ids=[r.seg_id for r in todo],
                                   logprobs=[r.logprob for r in todo], backtranslate=back.get(target),
                                   reporter=ctx.reporter)
         for r, v in zip(todo, verdicts):
