@@ -43,9 +43,11 @@ from workflow.outputs.html import esc
 # wording for every output, true whether the score is a weighted sum of the checks or a
 # calibrated probability.
 WEAK_SCORE_MEANING = (
-    "Weak-spot score: how strongly the reference-free checks (language, spelling, names, numbers, length, "
-    "model confidence, ...) suggest that a machine translation needs a reviewer's fix; higher is worse. "
-    "A segment is flagged when its score reaches the flag threshold ([checks] flag_threshold in config.toml). "
+    "Weak-spot score: how likely the machine translation needs a reviewer's fix; higher is worse. With the "
+    "learned model (the default, [checks] scorer = \"model\") it is the probability, 0-1, that a professional "
+    "reviewer finds a major error, and the weakest share of the run is flagged ([checks] review_budget); with "
+    "[checks] scorer = \"checks\" it is the weighted sum of what the reference-free checks (language, spelling, "
+    "names, numbers, length, model confidence, ...) found, flagged from [checks] flag_threshold. "
     "The score is of the machine translation: an approved fix is not flagged."
 )
 

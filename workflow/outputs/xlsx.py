@@ -38,6 +38,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from workflow.core.langs import LANGUAGES
 from workflow.core.records import Row, by_document, is_flagged
 from workflow.core.tsv import FORMULA_START
+from workflow.outputs.page import WEAK_SCORE_MEANING
 from workflow.outputs.xliff import xml_safe
 
 SHEET = "review"
@@ -187,10 +188,8 @@ LEGEND_ROWS = [
     (f"status: {APPROVED}", "Approves the text of that language as it is (also an MT you did not change)."),
     (f"status: {NEEDS_WORK}", "Not done: an edit in that language is not imported (it stays in your file)."),
     ("status: empty", "No decision. A changed text is still imported as a fix."),
-    ("weak spot", "The weak-spot score of the MT: the weighted sum of what the reference-free checks found "
-                  "(wrong language, spelling, names, numbers, brackets, untranslated words, length, repetition, "
-                  "truncation, low model confidence). 0 = nothing found; higher = worse."),
-    ("orange cell", "Flagged: the score reached the run's flag threshold. Look here first."),
+    ("weak spot", WEAK_SCORE_MEANING),
+    ("orange cell", "Flagged as a weak spot (see above). Look here first."),
     ("red bold letters", "The characters a check blames; the cell's comment lists the flags and reasons."),
     ("green cell", "An approved fix (status approved)."),
     ("grey row", "Skipped (boilerplate or not English): not translated, nothing to edit."),
