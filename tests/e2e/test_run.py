@@ -33,7 +33,7 @@ def test_run_writes_aligned_for_every_document(project):
     tsvs = sorted(p.name for p in out.glob("*.tsv") if p.name != "skipped.tsv")
     assert tsvs == sorted(p.stem + ".tsv" for p in CORPUS.glob("*.txt"))
     df = pl.read_parquet(out / "segments.parquet")
-    assert df.height == 2 * len(result.segments)
+    assert df.height == 2 * result.segments
     assert set(df["target"]) == {"be", "ru"}
     mt = df.filter(pl.col("status") == "mt")
     assert mt["mt"].null_count() == 0 and (mt["mt"].str.len_chars() > 0).all()
@@ -205,7 +205,7 @@ def test_paragraph_mode_translates_paragraphs_and_aligns_back(tmp_path, tiny_mar
     result = run(load_config(tmp_path / "config.toml"))
     df = pl.read_parquet(tmp_path / "aligned" / "segments.parquet")
     # one row per English sentence, as in sentence mode
-    assert df.height == len(result.segments)
+    assert df.height == result.segments
     # the store holds one translation per paragraph, not per sentence
     with sqlite3.connect(tmp_path / "store.sqlite") as db:
         sources = [r[0] for r in db.execute("SELECT source FROM translations")]
@@ -228,7 +228,7 @@ def test_reference_files_are_recognised_aligned_and_scored(tmp_path, tiny_marian
         "асабістую недатыкальнасць.\n", encoding="utf-8")
     write_config(tmp_path, be=tiny_marian, ru=tiny_marian, corpus=corpus, top='targets = ["be"]')
     result = run(load_config(tmp_path / "config.toml"))
-    assert [d.doc_id for d in result.documents] == ["udhr"]  # the reference is not an English source
+    assert result.documents == ["udhr"]  # the reference is not an English source
     refs = {r.en[:20]: r.reference for r in result.rows}
     assert refs["All human beings are"].startswith("Усе людзі нараджаюцца")
     assert refs["They are endowed wit"].startswith("Яны надзелены")

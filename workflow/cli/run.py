@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from workflow.cli.common import ConfigOpt, CorpusOpt, OutOpt, UsageError, console, load, results
+from workflow.core.config import RAY_ADDRESS
 from workflow.core.files import write_atomic
 from workflow.core.lock import project_lock
 from workflow.core.progress import RichReporter
@@ -18,7 +19,6 @@ from workflow.core.store import Store
 from workflow.core.text import read_lines
 from workflow.corpus.load import load_corpus
 from workflow.corpus.segment import segment_document
-from workflow.outputs.page import needs_review
 from workflow.pipeline import RunResult, rescore
 from workflow.pipeline import run as run_pipeline
 from workflow.translation.cache import EnginePool, translate_cached
@@ -28,9 +28,17 @@ STDIN = Path("-")
 
 
 def run(config: ConfigOpt = None, corpus: CorpusOpt = None, out: OutOpt = None,
-        offline: Annotated[bool, typer.Option("--offline", help="Never use the network.")] = False) -> None:
+        offline: Annotated[bool, typer.Option("--offline", help="Never use the network.")] = False,
+        ray: Annotated[Optional[str], typer.Option(
+            "--ray", metavar="ADDRESS", show_default=False,
+            help='Translate and score on a Ray cluster: "auto" (started with `ray start` here), "local", '
+                 '"ray://HOST:10001" or "HOST:6379" ([scale] in config.toml).')] = None) -> None:
     """Ingest, translate, align and score the corpus into aligned/."""
     cfg = load(config, corpus=corpus, out=out, offline=offline or None)
+    if ray is not None:
+        if not RAY_ADDRESS.fullmatch(ray):
+            raise UsageError(f"--ray {ray!r} is not a Ray address (auto, local, ray://HOST:10001 or HOST:6379).", "workflow run")
+        cfg = dataclasses.replace(cfg, scale=dataclasses.replace(cfg.scale, executor="ray", address=ray))
     result = run_pipeline(cfg, RichReporter(console()))
     _summary(result, cfg.targets)
 
@@ -56,18 +64,16 @@ def _summary(result: RunResult, targets) -> None:
     table.add_column("from cache", justify="right")
     table.add_column("flagged", justify="right")
     for t in targets:
-        rows = [r for r in result.rows if r.target == t and not r.is_skipped]
-        table.add_row(t, str(len(rows)), str(result.translated.get(t, 0)), str(result.cached.get(t, 0)),
-                      str(sum(1 for r in rows if needs_review(r))))
+        table.add_row(t, str(result.scored.get(t, 0)), str(result.translated.get(t, 0)), str(result.cached.get(t, 0)),
+                      str(result.flagged.get(t, 0)))
     out.print(table)
-    skipped = sum(1 for r in result.rows if r.is_skipped and r.target == targets[0])
-    out.print(f"{len(result.documents)} documents, {len(result.segments)} segments, {skipped} skipped as boilerplate "
+    out.print(f"{len(result.documents)} documents, {result.segments} segments, {result.skipped} skipped as boilerplate "
               f"(listed in skipped.tsv), models loaded: {result.models_loaded}, {result.seconds:.1f} s")
     notes = console()
     for p in result.problems:
         notes.print("[yellow]note:[/] ", end="")
         notes.print(p, markup=False, highlight=False)
-    weakest = sorted((r for r in result.rows if not r.is_skipped and r.approved is None), key=lambda r: -r.weak_score)[:5]
+    weakest = result.weakest
     if weakest:
         out.print("Weakest segments:")
         for r in weakest:

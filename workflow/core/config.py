@@ -50,6 +50,8 @@ class CT2:
     inter_threads: int = 0  # 0: chosen for the machine
     intra_threads: int = 0
     cache_dir: str = ".workflow/ct2"
+    batch_type: str = "tokens"  # tokens (decoding.batch_tokens padded tokens per batch) | examples (batch_examples sentences)
+    batch_examples: int = 32  # sentences per batch when batch_type is examples
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,34 @@ class Checks:
     scorer: str = "model"  # "model": learned weak-spot probability (workflow/scoring/weakspot.py) | "checks"
     review_budget: float = 0.2  # scorer "model": flag the weakest share of a run's segments (0 = none by budget)
     flag_probability: float = 1.0  # scorer "model": also flag any segment at or above this probability (1 = off)
+    encoder_cache: str = ".workflow/encoder"  # scorer "model": the encoder converted for CTranslate2 (built once, ~130 MB)
+    refit_min_reviews: int = 200  # scorer "model": `workflow score` refits on the project's reviews from this many (0: never)
+    refit_weights: str = ".workflow/weakspot-refit.json"  # scorer "model": the refit in force (workflow.scoring.refit)
     roundtrip_beam_size: int = 1  # back-translation decoding (greedy: about a third of beam 4's time)
     reverse_models: dict[str, ModelRef] = field(default_factory=dict)  # be/ru -> en, for round trip
     # [checks.<name>] tables as read (check name -> {parameter: value})
     params: dict[str, dict[str, Any]] = field(default_factory=dict, metadata={"subtables": True})
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Where translation and scoring run (workflow.scale): on this machine, or as Ray Data
+    ``map_batches`` over actors that load the model once each (README: "Many machines")."""
+
+    executor: str = "local"  # local | ray
+    address: str = "auto"  # ray: "auto" (the cluster of `ray start` on this machine), "local" (start one here), "ray://host:10001"
+    concurrency: int = 2  # ray: actors per stage (each loads the model once)
+    num_gpus: float = 0.0  # ray: GPUs per translation actor (0: CPU)
+    num_cpus: float = 1.0  # ray: CPUs per actor
+    batch_size: int = 1  # ray: parts of decoding.chunk sentences (or segments) per actor call; each part is committed when it comes back
+    chunk_segments: int = 2000  # segments (of whole documents) per chunk of a run: memory stays at one chunk (workflow.pipeline)
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """What ``aligned/`` carries besides the translations (workflow.outputs)."""
+
+    latin: bool = False  # a be-Latn (Łacinka) text made from the Belarusian in every format (workflow.outputs.latin)
 
 
 # Keys of older config files: where each one lives now (``<name>`` is filled with the
@@ -138,6 +164,8 @@ class Config:
     ctranslate2: CT2 = CT2()
     ingest: Ingest = Ingest()
     checks: Checks = Checks()
+    scale: Scale = Scale()
+    outputs: Outputs = Outputs()
     # where the config was read from; relative paths are resolved against its folder
     path: Path | None = field(default=None, compare=False)
 
@@ -169,6 +197,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
         "int16", "float16", "bfloat16", "float32",
     ),
     "ingest.rules.scope": ("paragraph", "rest"),
+    "scale.executor": ("local", "ray"),
+    "ctranslate2.batch_type": ("tokens", "examples"),
 }
 
 
@@ -190,6 +220,9 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
     data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
     cfg = build_dataclass(Config, data, where, "")
     cfg = dataclasses.replace(cfg, path=cfg_path.resolve() if cfg_path else None)
+    # a cache path is used as is by the scoring stage: resolved against the config's folder here
+    cfg = dataclasses.replace(cfg, checks=dataclasses.replace(cfg.checks, encoder_cache=str(cfg.resolve(cfg.checks.encoder_cache)),
+                                                              refit_weights=str(cfg.resolve(cfg.checks.refit_weights))))
     _check_semantics(cfg, where)
     return cfg
 
@@ -223,7 +256,13 @@ def _check_semantics(cfg: Config, where: str) -> None:
             raise ConfigError(f"{where}: key '{key}' is {value!r}; it must be between {low} and {high}", hint=why)
     for i, rule in enumerate(cfg.ingest.rules):
         _check_rule(rule, where, f"ingest.rules[{i}]")
+    if not RAY_ADDRESS.fullmatch(cfg.scale.address):
+        raise ConfigError(f"{where}: key 'scale.address' is {cfg.scale.address!r}",
+                          hint='Use "auto" (the cluster started with `ray start` here), "local" (a Ray started for this run), '
+                               '"ray://HOST:10001" (Ray Client) or "HOST:6379".')
 
+
+RAY_ADDRESS = re.compile(r"auto|local|(ray://)?[A-Za-z0-9._-]+:[0-9]{1,5}")  # scale.address
 
 # Ranges of numeric settings: the upper bounds are far above any useful value and below
 # what would run the machine out of memory or time (beam_size = 1000000000 did).
@@ -235,8 +274,15 @@ BOUNDS: dict[str, tuple[float, float, str]] = {
     "decoding.chunk": (1, 100000, "Sentences translated and committed to the cache per step."),
     "ctranslate2.inter_threads": (0, 1024, "0 chooses for the machine."),
     "ctranslate2.intra_threads": (0, 1024, "0 chooses for the machine."),
+    "ctranslate2.batch_examples": (1, 4096, "Sentences per batch for the CTranslate2 engine when batch_type is examples."),
     "checks.roundtrip_beam_size": (1, 64, "Back-translation decoding; 1 is greedy."),
+    "checks.refit_min_reviews": (0, 10_000_000, "Reviewed segments needed before `workflow score` refits the weak-spot model; 0 never refits."),
     "checks.flag_threshold": (0, 1000, "The weak-spot score at or above which a segment is flagged."),
+    "scale.concurrency": (1, 4096, "Ray actors per stage; each loads the model once."),
+    "scale.num_gpus": (0, 64, "GPUs per translation actor; 0 runs on CPUs, 0.5 puts two actors on one GPU."),
+    "scale.num_cpus": (0.01, 1024, "CPUs per Ray actor."),
+    "scale.batch_size": (1, 100000, "Parts of decoding.chunk sentences per Ray actor call."),
+    "scale.chunk_segments": (1, 10_000_000, "Segments per chunk of whole documents that a run holds in memory at once."),
 }
 
 

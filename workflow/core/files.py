@@ -39,22 +39,59 @@ def _create_temp(folder: Path, name: str) -> tuple[int, Path]:
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    tmp: Path | None = None
+    out = AtomicFile(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = _create_temp(path.parent, path.name)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        if tmp is not None:
+        out.write(data.encode("utf-8") if isinstance(data, str) else data)
+    except BaseException:
+        out.discard()
+        raise
+    out.close()
+
+
+class AtomicFile:
+    """A file written in pieces (an output streamed chunk by chunk) into a temporary file
+    beside ``path``, flushed to disk and renamed into place by :meth:`close`; until then
+    ``path`` is untouched. :meth:`discard` drops it. Errors name ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._tmp: Path | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, self._tmp = _create_temp(path.parent, path.name)
+            self.file = os.fdopen(fd, "wb")
+        except OSError as e:
+            self.discard()
+            raise self._error(e) from None
+
+    def _error(self, e: OSError) -> WorkflowError:
+        return WorkflowError(f"{self.path}: cannot write ({e.strerror}); the previous version is left intact")
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.file.write(data)
+        except OSError as e:
+            self.discard()
+            raise self._error(e) from None
+
+    def close(self) -> None:
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            os.replace(self._tmp, self.path)
+            self._tmp = None
+        except OSError as e:
+            self.discard()
+            raise self._error(e) from None
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            self.file.close()
+        if self._tmp is not None:
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        raise WorkflowError(f"{path}: cannot write ({e.strerror}); the previous version is left intact") from None
+                os.unlink(self._tmp)
+            self._tmp = None
 
 
 def safe_child(root: Path, name: str) -> Path:

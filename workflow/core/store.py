@@ -23,6 +23,7 @@ import shutil
 import sqlite3
 import struct
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,13 +81,21 @@ class CachedTranslation:
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, shared: bool = False) -> None:
+        """``shared``: the connection may be used from several threads, one at a time (the
+        caller serialises; ``workflow review serve`` does)."""
         self.path = path
         self.warnings: list[str] = []  # what a repair did (shown as notes after the run)
         self.backup: Path | None = None  # copy of a damaged store, never deleted
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            damaged = path.exists() and path.stat().st_size > 0 and check_store(path)
+            # a store this process already has open was checked then; checking again would
+            # read the file with a plain open/close, and closing any descriptor of a file
+            # drops every POSIX lock this process holds on it, the open connection's too:
+            # SQLite would then take that connection's WAL for unused and delete it on close,
+            # and its later commits would be lost (seen with `review serve` and an in-process
+            # `review import`)
+            damaged = (_opened(path) == 0 and path.exists() and path.stat().st_size > 0 and check_store(path))
         except OSError as e:
             raise StoreError(f"{path}: cannot create or open the store ({e.strerror})",
                              hint="Check the 'store' key in config.toml: it must be a file in a folder you can write to.") from None
@@ -94,15 +103,18 @@ class Store:
             self.backup, recovered = repair_store(path, damaged)
             self.warnings.append(repair_note(path, damaged, self.backup, recovered))
         try:
-            self.db = sqlite3.connect(str(path), timeout=wait_seconds(), isolation_level=None)
+            self.db = sqlite3.connect(str(path), timeout=wait_seconds(), isolation_level=None, check_same_thread=not shared)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as e:
             raise open_error(path, e) from None
+        _OPEN[_key(path)] = _opened(path) + 1
+        self._release = weakref.finalize(self, _release, _key(path))  # at close, or when dropped unclosed
 
     def close(self) -> None:
+        self._release()
         self.db.close()
 
     def __enter__(self) -> "Store":
@@ -141,6 +153,21 @@ class Store:
 
     def transaction(self):
         return _Transaction(self.db)
+
+
+_OPEN: dict[str, int] = {}  # real path -> Stores open on it in this process
+
+
+def _key(path: Path) -> str:
+    return os.path.realpath(path)
+
+
+def _opened(path: Path) -> int:
+    return _OPEN.get(_key(path), 0)
+
+
+def _release(key: str) -> None:
+    _OPEN[key] = max(0, _OPEN.get(key, 0) - 1)
 
 
 class _Transaction:

@@ -42,7 +42,9 @@ import polib
 from lxml import etree
 
 from workflow import __version__
-from workflow.core.records import STATUS_MT, STATUS_REVIEWED, Row, by_document, target_rows
+from workflow.core.records import STATUS_MT, STATUS_REVIEWED, Row, target_rows
+from workflow.outputs import sink
+from workflow.outputs.sink import PerDocument
 from workflow.outputs.xliff import XML_NS, notes, sub_element, xml_safe
 from workflow.scoring.checks import Glossary, load_glossary
 
@@ -187,17 +189,13 @@ def glossary_file(glossary: Glossary, target: str) -> str | None:
     return "".join(line + "\n" for line in lines) or None
 
 
-def files(rows: list[Row], targets: Sequence[str], summary: dict) -> Iterator[tuple[str, bytes | str]]:
-    """``omegat/<target>/``: project file, filters, source PO, tm/auto and tm/mt TMX, glossary."""
-    path = summary.get("glossary")
-    glossary = load_glossary(path) if path else None
-    docs = by_document(rows)
-    for t in targets:
-        base = project_dir(t)
-        yield f"{base}/omegat.project", project_file(t)
-        yield f"{base}/omegat/filters.xml", filters_file()
-        yield f"{base}/target/README.txt", TARGET_README  # OmegaT refuses a project whose target/ is missing
-        for doc_id, segs in docs.items():
+class Writer(PerDocument):
+    """``omegat/<target>/``: per document its source PO and tm/auto, tm/mt TMX; at the
+    end the project file, filters, ``target/`` and the glossary."""
+
+    def document(self, doc_id: str, segs) -> Iterator[tuple[str, bytes | str]]:
+        for t in self.targets:
+            base = project_dir(t)
             mine = translatable(target_rows(segs, t))
             if not mine:
                 continue
@@ -206,6 +204,20 @@ def files(rows: list[Row], targets: Sequence[str], summary: dict) -> Iterator[tu
             replaced = mt_tmx(t, mine)
             if replaced is not None:
                 yield f"{base}/tm/mt/{doc_id}.tmx", replaced
-        terms = glossary_file(glossary, t) if glossary is not None else None
-        if terms is not None:
-            yield f"{base}/{GLOSSARY_FILE}", terms
+
+    def finish(self, summary: dict) -> None:
+        path = summary.get("glossary")
+        glossary = load_glossary(path) if path else None
+        for t in self.targets:
+            base = project_dir(t)
+            self.sink.file(f"{base}/omegat.project", project_file(t))
+            self.sink.file(f"{base}/omegat/filters.xml", filters_file())
+            self.sink.file(f"{base}/target/README.txt", TARGET_README)  # OmegaT refuses a project whose target/ is missing
+            terms = glossary_file(glossary, t) if glossary is not None else None
+            if terms is not None:
+                self.sink.file(f"{base}/{GLOSSARY_FILE}", terms)
+
+
+def files(rows: list[Row], targets: Sequence[str], summary: dict) -> list[tuple[str, bytes | str]]:
+    """``omegat/<target>/``: project file, filters, source PO, tm/auto and tm/mt TMX, glossary."""
+    return sink.files(Writer, rows, targets, summary)

@@ -4,7 +4,8 @@ English, Belarusian and Russian side by side, one row per segment, with a legend
 says what the colours and the weak-spot score mean. Where a check blamed character spans
 of the target text they are wrapped in ``<mark data-r="1 3">``; the numbers point into
 the cell's list of reasons (``<details class="why">``), which holds each reason once, so
-the page grows with the text, not with the number of overlapping spans. Hovering a mark
+the page grows with the text, not with the number of overlapping spans (a mark lists at
+most ``MARK_REASONS`` numbers and ``+N`` for the rest: linear in text plus spans). Hovering a mark
 shows its reasons (the script fills in ``title`` from that list). A flagged segment
 without spans carries its flags as the cell's hover text. A reference translation
 (``corpus/<doc>.<lang>.txt``) is shown under the MT; an approved fix replaces the MT,
@@ -34,10 +35,14 @@ reads them from Chromium's ``--dump-dom``.
 
 from __future__ import annotations
 
+import heapq
+from collections import Counter
 from collections.abc import Iterator, Sequence
 
-from workflow.core.records import Row, by_document, is_flagged
+from workflow.core.records import Row, is_flagged
+from workflow.outputs import latin, sink
 from workflow.outputs.html import esc
+from workflow.outputs.sink import PerDocument
 
 # What the weak-spot score means, for the review page's legend and the report: one
 # wording for every output, true whether the score is a weighted sum of the checks or a
@@ -56,11 +61,16 @@ APPROVED_KEY = -0.5  # an approved translation: after every unreviewed one
 SKIPPED_KEY = -1.0  # a skipped segment (no translation): last
 
 
+MARK_REASONS = 8  # reason numbers a mark lists at most; "+N" says how many more cover it (all are under "why marked")
+
+
 def highlight(text: str, spans: Sequence[tuple[int, int, str]] | None) -> tuple[str, list[str]]:
     """(escaped ``text`` with each blamed piece wrapped in ``<mark data-r="i j">``, the
     distinct reasons in text order). ``i``, ``j`` number the reasons from 1; overlapping
     spans are split at their boundaries, and neighbouring pieces with the same reasons
-    are one mark."""
+    are one mark. One sweep over the span boundaries (not every span for every piece),
+    and a mark lists at most MARK_REASONS numbers (then ``+N``), so the output is linear
+    in the text plus the spans."""
     text = text or ""
     norm = [(s["start"], s["end"], s.get("reason", "")) if isinstance(s, dict) else tuple(s)[:3] for s in (spans or ())]
     good = sorted((max(0, int(s)), min(len(text), int(e)), str(r)) for s, e, r in norm)
@@ -69,10 +79,22 @@ def highlight(text: str, spans: Sequence[tuple[int, int, str]] | None) -> tuple[
         return esc(text), []
     reasons = list(dict.fromkeys(r for _, _, r in good))
     number = {r: i for i, r in enumerate(reasons, start=1)}
-    cuts = sorted({0, len(text), *[s for s, _, _ in good], *[e for _, e, _ in good]})
+    starts: dict[int, list[int]] = {}
+    ends: dict[int, list[int]] = {}
+    for s, e, r in good:
+        starts.setdefault(s, []).append(number[r])
+        ends.setdefault(e, []).append(number[r])
+    cuts = sorted({0, len(text), *starts, *ends})
+    active: Counter = Counter()  # reason number -> spans of it covering the piece
     pieces: list[tuple[int, int, str]] = []  # (start, end, reason numbers)
     for a, b in zip(cuts, cuts[1:]):
-        key = " ".join(str(n) for n in sorted({number[r] for s, e, r in good if s <= a and b <= e}))
+        for n in ends.get(a, ()):
+            active[n] -= 1
+            if not active[n]:
+                del active[n]
+        active.update(starts.get(a, ()))
+        shown = heapq.nsmallest(MARK_REASONS, active)
+        key = " ".join(map(str, shown)) + (f" +{len(active) - len(shown)}" if len(active) > len(shown) else "")
         if pieces and pieces[-1][2] == key:
             pieces[-1] = (pieces[-1][0], b, key)
         else:
@@ -139,6 +161,7 @@ JS = r"""
     if(!m||m.hasAttribute('title'))return;
     var items=m.closest('td').querySelectorAll('.why li');
     m.setAttribute('title',m.getAttribute('data-r').split(' ').map(function(i){
+      if(i.charAt(0)==='+')return 'and '+i.slice(1)+' more (why marked)';
       var li=items[parseInt(i,10)-1];return li?li.textContent:'';}).join('; '));
   });
   var only=document.getElementById('only-flagged');
@@ -303,8 +326,10 @@ LEGEND = (
 )
 
 
-def review_page(doc_id: str, segs, targets: Sequence[str], *, title: str | None = None) -> str:
-    """``segs``: (seg_id, {target: Row}) in document order (``records.by_document``)."""
+def review_page(doc_id: str, segs, targets: Sequence[str], *, title: str | None = None,
+                with_latin: bool = False) -> str:
+    """``segs``: (seg_id, {target: Row}) in document order (``records.by_document``);
+    ``with_latin``: a read-only Łacinka column (no edit button) after the targets."""
     targets = list(targets)
     n_flagged = n_reviewed = n_total = 0
     body = []
@@ -328,15 +353,19 @@ def review_page(doc_id: str, segs, targets: Sequence[str], *, title: str | None 
         skip = f' data-skip="{esc("skipped: " + (first.skip_reason or ""))}"' if skipped else ""
         cells = [f'<td class="n">{order + 1}</td>', f'<td class="en" lang="en"{skip}>{esc(first.en)}</td>']
         cells += [_target_cell(r) for r in trs]
+        if with_latin:
+            cells.append(f'<td class="latin" lang="{latin.LATIN}">{esc(latin.text(per.get(latin.SOURCE)))}</td>')
         cells += [_score_cell(r) for r in trs]
         cells.append(f'<td class="sc">{f"{top:.2f}" if top >= 0 else ("&#10003;" if reviewed and not skipped else "")}</td>')
         body.append(f"<tr {' '.join(attrs)}>{''.join(cells)}</tr>")
     heads = ['<th data-sort="order"><button type="button">#</button></th>', "<th>English</th>"]
     heads += [f'<th lang="{esc(t)}">{esc(t.upper())}</th>' for t in targets]
+    if with_latin:  # no lang attribute: the page's script edits only th[lang] columns
+        heads.append(f'<th title="converted from the Belarusian; fix the BE text">{latin.LATIN} (read-only)</th>')
     heads += [f'<th data-sort="score-{esc(t)}"><button type="button">weak {esc(t)}</button></th>' for t in targets]
     heads.append('<th data-sort="score"><button type="button" title="highest weak-spot score of the row\'s '
                  'unreviewed translations">weak max</button></th>')
-    cols = '<col class="n"><col>' + "<col>" * len(targets) + '<col class="sc">' * (len(targets) + 1)
+    cols = '<col class="n"><col>' + "<col>" * (len(targets) + with_latin) + '<col class="sc">' * (len(targets) + 1)
     name = title or doc_id
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -363,7 +392,13 @@ then: <code>workflow review import {esc(doc_id)}.fixes.tsv -r YOUR-NAME</code></
 """
 
 
-def files(rows: list[Row], targets: Sequence[str], summary: dict) -> Iterator[tuple[str, str]]:
+class Writer(PerDocument):
     """``review/<doc>.html`` for every document."""
-    for doc_id, segs in by_document(rows).items():
-        yield f"review/{doc_id}.html", review_page(doc_id, segs, targets)
+
+    def document(self, doc_id: str, segs) -> Iterator[tuple[str, str]]:
+        yield f"review/{doc_id}.html", review_page(doc_id, segs, self.targets,
+                                                   with_latin=latin.wanted(self.sink.latin, self.targets))
+
+
+def files(rows: list[Row], targets: Sequence[str], summary: dict) -> list[tuple[str, bytes | str]]:
+    return sink.files(Writer, rows, targets, summary)

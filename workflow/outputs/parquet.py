@@ -2,20 +2,26 @@
 
 One row per English segment per target language, every column of
 :class:`workflow.core.records.Row`. ``workflow score``, ``workflow review import`` and
-``workflow compare`` read a run back through :func:`read_rows`.
+``workflow compare`` read a run back through :func:`read_rows` (all of it, or the rows
+of some documents). A run writes it chunk by chunk (:class:`Writer`: one row group per
+chunk of documents, through pyarrow's ``ParquetWriter``), and keeps its scored rows
+between its two passes in a :class:`ChunkFile` of the same schema.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from workflow.core.errors import InputError
 from workflow.core.records import STATUS_MT, Row
+from workflow.outputs import sink
+from workflow.outputs.sink import Sink
 
 NAME = "segments.parquet"
 
@@ -50,29 +56,104 @@ def table_path(path: Path) -> Path:
     return path / NAME if path.is_dir() else path
 
 
-def read_rows(path: Path) -> list[Row]:
-    """The rows of a run (``aligned/`` or its ``segments.parquet``); columns a newer or older
-    version does not know are left at their defaults. InputError names the file."""
+def read_rows(path: Path, doc_ids: Iterable[str] | None = None) -> list[Row]:
+    """The rows of a run (``aligned/`` or its ``segments.parquet``), in file order; only
+    those of ``doc_ids`` when given (row groups of other documents are not decoded).
+    Columns a newer or older version does not know are left at their defaults.
+    InputError names the file."""
+    table = _checked(path)
+    try:
+        scan = pl.scan_parquet(table)
+        if doc_ids is not None:
+            scan = scan.filter(pl.col("doc_id").is_in(list(doc_ids)))
+        frame = scan.collect()
+    except Exception as e:  # noqa: BLE001 - polars raises several kinds for a bad file
+        raise InputError(f"{table}: not a segments table ({str(e).splitlines()[0][:200]})") from None
+    return rows_of(frame)
+
+
+def document_sizes(path: Path) -> dict[str, int]:
+    """Rows per document of a run's table, documents in file order (only that column is read)."""
+    table = _checked(path)
+    try:
+        ids = pl.read_parquet(table, columns=["doc_id"])["doc_id"]
+    except Exception as e:  # noqa: BLE001 - as in read_rows
+        raise InputError(f"{table}: not a segments table ({str(e).splitlines()[0][:200]})") from None
+    sizes: dict[str, int] = {}
+    for d in ids:
+        sizes[d] = sizes.get(d, 0) + 1
+    return sizes
+
+
+def _checked(path: Path) -> Path:
     table = table_path(path)
     if not table.is_file():
         raise InputError(f"{table}: no segments table here (not the output folder of a run)",
                          hint="Run `workflow run` first.")
     try:
-        frame = pl.read_parquet(table)
-    except Exception as e:  # noqa: BLE001 - polars raises several kinds for a bad file
+        columns = pq.read_schema(table).names
+    except Exception as e:  # noqa: BLE001 - pyarrow raises several kinds for a bad file
         raise InputError(f"{table}: not a segments table ({str(e).splitlines()[0][:200]})") from None
-    missing = {"doc_id", "seg_id", "target", "en"} - set(frame.columns)
+    missing = {"doc_id", "seg_id", "target", "en"} - set(columns)
     if missing:
         raise InputError(f"{table}: not a segments table (no column {', '.join(sorted(missing))})")
+    return table
+
+
+def rows_of(frame: pl.DataFrame) -> list[Row]:
     known = [c for c in frame.columns if c in SCHEMA]
-    rows = []
-    for rec in frame.select(known).iter_rows(named=True):
-        rows.append(Row(**{**_DEFAULTS, **rec}))
-    return rows
+    return [Row(**{**_DEFAULTS, **rec}) for rec in frame.select(known).iter_rows(named=True)]
 
 
-def files(rows: list[Row], targets: Sequence[str], summary: dict) -> Iterator[tuple[str, bytes]]:
-    """``segments.parquet``: every column of every row."""
-    buf = io.BytesIO()
-    to_frame(rows).write_parquet(buf)
-    yield NAME, buf.getvalue()
+_ARROW = pl.DataFrame(schema=SCHEMA).to_arrow().schema
+
+
+class _Groups:
+    """Rows appended as one parquet row group per call."""
+
+    def __init__(self, out: BinaryIO | str) -> None:
+        self._writer = pq.ParquetWriter(out, _ARROW)
+
+    def append(self, rows: list[Row]) -> None:
+        if rows:
+            self._writer.write_table(to_frame(rows).to_arrow(), row_group_size=len(rows))
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+class ChunkFile:
+    """Rows kept on disk chunk by chunk (a run's scored rows between its passes), read
+    back in the same chunks."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._groups: _Groups | None = _Groups(str(path))
+
+    def append(self, rows: list[Row]) -> None:
+        self._groups.append(rows)
+
+    def chunks(self) -> Iterator[list[Row]]:
+        if self._groups is not None:
+            self._groups.close()
+            self._groups = None
+        f = pq.ParquetFile(self.path)
+        for i in range(f.num_row_groups):
+            yield rows_of(pl.from_arrow(f.read_row_group(i)))
+
+
+class Writer:
+    """``segments.parquet``: every column of every row, a row group per chunk."""
+
+    def __init__(self, targets: Sequence[str], sink: Sink) -> None:
+        self._groups = _Groups(sink.stream(NAME))
+
+    def add(self, rows: list[Row]) -> None:
+        self._groups.append(rows)
+
+    def finish(self, summary: dict) -> None:
+        self._groups.close()
+
+
+def files(rows: list[Row], targets: Sequence[str], summary: dict) -> list[tuple[str, bytes | str]]:
+    return sink.files(Writer, rows, targets, summary)

@@ -1,10 +1,10 @@
 """Publish ``aligned/``: every output format of a run, switched in as one set.
 
-Each format is one module with a ``files(rows, targets, summary)`` generator of
-``(relative path, content)``; :data:`WRITERS` lists them, so a new format is one file
-plus one line here. The run writes nothing until every translation and score is done.
-Then the whole new set is built in a fresh folder beside ``aligned/``
-(``.aligned.new-<id>``) and swapped with it in one step (Linux ``renameat2`` with
+Each format is one module with a ``Writer(targets, sink)`` (``outputs.sink``: ``add``
+rows of whole documents, chunk by chunk, then ``finish``); :data:`WRITERS` lists them, so
+a new format is one file plus one line here. A :class:`Publication` builds the whole new
+set in a fresh folder beside ``aligned/`` (``.aligned.new-<id>``), a chunk of documents
+at a time, and swaps it with ``aligned/`` in one step (Linux ``renameat2`` with
 ``RENAME_EXCHANGE``; where the file system cannot, two renames that the next run undoes
 if it was killed between them). A reader, and a run that fails or is killed at any
 point, finds the whole old set or the whole new set, never a mix; ``aligned/`` stays an
@@ -25,70 +25,149 @@ import secrets
 import shutil
 import stat
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from workflow.core.errors import WorkflowError
-from workflow.core.files import TMP_SUFFIX, safe_child, writable_folder_problem, write_atomic
+from workflow.core.files import TMP_SUFFIX, AtomicFile, safe_child, writable_folder_problem, write_atomic
 from workflow.core.records import Row
 from workflow.outputs import omegat, page, parquet, report, summary, tmx, tsv, xliff, xlsx
+from workflow.outputs.sink import Writer
 
-Writer = Callable[[list[Row], Sequence[str], dict], Iterable[tuple[str, bytes | str]]]
-
-WRITERS: tuple[Writer, ...] = (
-    parquet.files,  # segments.parquet: every column
-    tsv.files,  # <doc>.tsv, skipped.tsv
-    xlsx.files,  # <doc>.xlsx: the review workbook
-    summary.files,  # run.json
-    tmx.files,  # tmx/<doc>.tmx, corpus.tmx
-    xliff.files,  # xliff/2.1/, xliff/1.2/
-    omegat.files,  # omegat/<target>/: an OmegaT project per target
-    page.files,  # review/<doc>.html
-    report.files,  # report.md, report.html, report/*.svg
+WRITERS: tuple[type[Writer], ...] = (
+    parquet.Writer,  # segments.parquet: every column
+    tsv.Writer,  # <doc>.tsv, skipped.tsv
+    xlsx.Writer,  # <doc>.xlsx: the review workbook
+    summary.Writer,  # run.json
+    tmx.Writer,  # tmx/<doc>.tmx, corpus.tmx
+    xliff.Writer,  # xliff/2.1/, xliff/1.2/
+    omegat.Writer,  # omegat/<target>/: an OmegaT project per target
+    page.Writer,  # review/<doc>.html
+    report.Writer,  # report.md, report.html, report/*.svg
 )
+SCRATCH = ".scratch"  # inside the new set: a run's working files, removed before the switch
 
 REMOVED = ".removed"  # inside aligned/: what a later run no longer writes, by time of removal
 OLD_STAGING = ".staging-"  # inside aligned/: left by versions that staged there
 
 
-def write_all(out: Path, rows: list[Row], targets: Sequence[str], summary: dict) -> list[Path]:
-    """Every writer's files under ``out`` (each written atomically); the paths written."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for writer in WRITERS:
-        for name, data in writer(rows, targets, summary):
-            path = safe_child(out, name)
-            write_atomic(path, data)
-            written.append(path)
-    return written
-
-
 def target_problem(final: Path) -> str | None:
-    """Why :func:`write_outputs` could not publish into ``final``, or None; checked before
+    """Why a :class:`Publication` could not publish into ``final``, or None; checked before
     a run does any work. The new set is built beside ``final``, so its parent must take new
     folders too."""
     final = _real(final)
     return writable_folder_problem(final) or (writable_folder_problem(final.parent) if final.exists() else None)
 
 
-def write_outputs(final: Path, rows: list[Row], targets: Sequence[str], run_summary: dict) -> list[str]:
-    """Build the new set beside ``final`` and switch it in as a whole; returns notes (files
-    of the old set the new run did not write, moved to ``.removed/``). A failure before the
-    switch (full disk, kill) leaves ``final`` exactly as it was."""
-    final = _real(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    recover(final)
-    new = _new_folder(final)
-    try:
-        written = {p.relative_to(new.resolve()) for p in write_all(new, rows, targets, run_summary)}
-        notes = _carry_over(final, new, written)
+class Publication:
+    """The new set of ``final`` being built: a sink for every writer of :data:`WRITERS`.
+
+    ``add(rows)`` hands rows of whole documents to every writer (their files are written at
+    once); ``finish(summary)`` writes the corpus-level files, closes the streamed ones and
+    switches the set in. Use it as a context manager: leaving it without ``finish`` (an
+    error, a kill) removes the new set and leaves ``final`` exactly as it was."""
+
+    def __init__(self, final: Path, targets: Sequence[str], *, latin: bool = False) -> None:
+        self.final = _real(final)
+        self.latin = latin  # [outputs] latin: the writers add the be-Latn Łacinka
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        recover(self.final)
+        self.folder = _new_folder(self.final)
+        self.targets = list(targets)
+        self.written: set[Path] = set()
+        self._streams: list[_Checked] = []
+        self.writers = [w(self.targets, self) for w in WRITERS]
+
+    def __enter__(self) -> Publication:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for f in self._streams:
+            f.drop()
+        shutil.rmtree(self.folder, ignore_errors=True)  # after the switch: the old set
+
+    def _path(self, name: str) -> Path:
+        path = safe_child(self.folder, name)
+        self.written.add(path.relative_to(self.folder.resolve()))
+        return path
+
+    def file(self, name: str, data: bytes | str) -> None:
+        write_atomic(self._path(name), data)
+
+    def stream(self, name: str) -> BinaryIO:
+        self._streams.append(_Checked(AtomicFile(self._path(name))))
+        return self._streams[-1]
+
+    def scratch(self, name: str) -> Path:
+        """A working file of the run inside the new folder (never published)."""
+        folder = self.folder / SCRATCH
+        folder.mkdir(exist_ok=True)
+        return folder / name
+
+    def add(self, rows: list[Row]) -> None:
+        for w in self.writers:
+            w.add(rows)
+
+    def finish(self, run_summary: dict) -> list[str]:
+        """Write the corpus-level files and switch the set in; returns notes (files of the
+        old set the new run did not write, moved to ``.removed/``)."""
+        for w in self.writers:
+            w.finish(run_summary)
+        for f in self._streams:
+            f.done()
+        self._streams.clear()
+        shutil.rmtree(self.folder / SCRATCH, ignore_errors=True)
+        notes = _carry_over(self.final, self.folder, set(self.written))
         if notes:  # run.json lists every problem of the run, these included
-            for name, data in summary.files(rows, targets, {**run_summary, "problems": [*run_summary.get("problems", []), *notes]}):
-                write_atomic(safe_child(new, name), data)
-        switch(new, final)
-    finally:
-        shutil.rmtree(new, ignore_errors=True)  # after the switch: the old set
-    return notes
+            problems = [*run_summary.get("problems", []), *notes]
+            write_atomic(safe_child(self.folder, summary.NAME), summary.run_json({**run_summary, "problems": problems}))
+        switch(self.folder, self.final)
+        return notes
+
+
+class _Checked:
+    """A streamed file as writers see it: writes go through :class:`AtomicFile` (errors
+    name the file); pyarrow and lxml also ask for ``tell``, ``flush`` and ``closed``."""
+
+    def __init__(self, f: AtomicFile) -> None:
+        self._f = f
+        self.closed = False
+        self.dropped = False  # the new set was given up: writes are dropped
+
+    def write(self, data) -> int:
+        if not self.dropped:
+            self._f.write(bytes(data))
+        return len(data)
+
+    def tell(self) -> int:
+        return 0 if self.dropped else self._f.file.tell()
+
+    def flush(self) -> None:
+        return None  # AtomicFile.close flushes and syncs
+
+    def writable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        return None  # closed by the Publication, after every writer finished (done)
+
+    def done(self) -> None:
+        self._f.close()
+
+    def drop(self) -> None:
+        """Give the file up; a writer's late flush (pyarrow's, on collection) then goes nowhere."""
+        self._f.discard()
+        self.dropped = True
+
+
+def write_outputs(final: Path, rows: list[Row], targets: Sequence[str], run_summary: dict) -> list[str]:
+    """The whole new set of ``rows`` built beside ``final`` and switched in (a
+    :class:`Publication` fed at once); returns its notes. A failure before the switch
+    (full disk, kill) leaves ``final`` exactly as it was."""
+    with Publication(final, targets) as pub:
+        pub.add(rows)
+        return pub.finish(run_summary)
 
 
 def _real(final: Path) -> Path:

@@ -7,6 +7,10 @@ scores (BLEU, chrF++, TER via sacrebleu, with signatures) wherever references ex
 approved fixes are references, and so is a row's ``reference`` attribute when the
 alignment stage provides one.
 
+The numbers are gathered document by document as a run hands its chunks over
+(:class:`Stats`): counts, sums and sacrebleu's sufficient statistics per document and for
+the corpus, and the weak-spot scores as floats for the histogram; no row is kept.
+
 Plots are SVG files written here without a plotting library (matplotlib is not a
 dependency): the distribution of weak-spot scores per language (the bins cover every
 score: their width is chosen from the highest one), and flags by type. report.md links
@@ -18,12 +22,17 @@ with its metric.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from array import array
+from collections import Counter
+from collections.abc import Sequence
 from urllib.parse import quote
 
+from sacrebleu.utils import sum_of_lists
+
 from workflow.core.records import Row
+from workflow.outputs import sink
 from workflow.outputs.html import esc as _e
+from workflow.outputs.sink import Sink
 from workflow.outputs.page import WEAK_SCORE_MEANING, needs_review
 from workflow.scoring.metrics import make_metric
 
@@ -110,44 +119,106 @@ def _reference(r) -> str | None:
     return getattr(r, "reference", None)
 
 
+ALL = "(all)"
+
+
+class _Corpus:
+    """One corpus score accumulated over chunks: sacrebleu's segment statistics summed
+    (what its ``corpus_score`` sums itself; every metric used here adds them up)."""
+
+    def __init__(self, name: str, target: str | None = None) -> None:
+        self.name, self.target, self.metric, self.stats = name, target, None, None
+
+    def add(self, hyps: list[str], refs: list[str]) -> None:
+        if hyps:
+            self.metric = self.metric or make_metric(self.name, self.target)  # made when first needed
+            got = sum_of_lists(self.metric._extract_corpus_statistics(hyps, [refs]))
+            self.stats = got if self.stats is None else [a + b for a, b in zip(self.stats, got)]
+
+    def score(self) -> float | None:
+        return None if self.stats is None else round(self.metric._compute_score_from_stats(self.stats).score, 2)
+
+
+class _Group:
+    """The sums of one document (or the corpus) in one target language."""
+
+    def __init__(self, target: str) -> None:
+        self.segments = self.skipped = self.flagged = self.reviewed = self.stale = self.references = 0
+        self.lp_sum, self.lp_n = 0.0, 0
+        self.flags: Counter = Counter()
+        self.fix = {"hter": _Corpus("ter"), "chrf_fix": _Corpus("chrf")}
+        self.refs = {m: _Corpus(m, target) for m in ("bleu", "chrf", "ter")}
+
+    def add(self, rows: list) -> None:
+        done = [r for r in rows if not r.is_skipped]
+        self.segments += len(done)
+        self.skipped += len(rows) - len(done)
+        lps = [r.logprob for r in done if r.logprob is not None]
+        self.lp_sum += sum(lps)
+        self.lp_n += len(lps)
+        self.flags.update(f for r in done for f in r.flags)
+        self.flagged += sum(1 for r in done if needs_review(r))
+        reviewed = [r for r in done if r.approved is not None]
+        self.reviewed += len(reviewed)
+        self.stale += sum(1 for r in done if r.fuzzy_match is not None)
+        for c in self.fix.values():
+            c.add([r.mt or "" for r in reviewed], [r.approved for r in reviewed])
+        refd = [(r.mt or "", _reference(r)) for r in done if _reference(r) is not None]
+        self.references += len(refd)
+        for c in self.refs.values():
+            c.add([h for h, _ in refd], [x for _, x in refd])
+
+    def result(self) -> dict:
+        s = {"segments": self.segments, "skipped": self.skipped,
+             "confidence": (self.lp_sum / self.lp_n) if self.lp_n else None,
+             "flagged": self.flagged, "flags": dict(sorted(self.flags.items())),
+             "reviewed": self.reviewed, "progress": (100.0 * self.reviewed / self.segments) if self.segments else 0.0,
+             "stale_offered": self.stale, "references": self.references, "signatures": {}}
+        s.update({k: c.score() for k, c in self.fix.items()})
+        s.update({m: c.score() for m, c in self.refs.items()})
+        for m, c in self.refs.items():
+            if c.stats is not None:
+                s["signatures"][m] = str(c.metric.get_signature())
+        return s
+
+
+class Stats:
+    """The report's numbers, gathered chunk by chunk: per (document, target) and per
+    target over the corpus (document ``(all)``), plus every weak-spot score per target."""
+
+    def __init__(self, targets: Sequence[str]) -> None:
+        self.targets = list(targets)
+        self.docs: dict[tuple[str, str], dict] = {}
+        self.corpus: dict[str, _Group] = {}
+        self.weak: dict[str, array] = {t: array("d") for t in self.targets}
+
+    def add(self, rows: Sequence[Row]) -> None:
+        """Rows of whole documents (a document's numbers are final once added)."""
+        groups: dict[tuple[str, str], list] = {}
+        for r in rows:
+            groups.setdefault((r.doc_id, r.target), []).append(r)
+            if not r.is_skipped and r.target in self.weak:
+                self.weak[r.target].append(r.weak_score)
+        for (doc, t), rs in groups.items():
+            one = _Group(t)
+            one.add(rs)
+            self.docs[(doc, t)] = one.result()
+            self.corpus.setdefault(t, _Group(t)).add(rs)
+
+    def result(self) -> dict:
+        return {**self.docs, **{(ALL, t): g.result() for t, g in self.corpus.items()}}
+
+
 def compute(rows, targets: Sequence[str]) -> dict:
     """All numbers of the report, per (doc, target) and per target over the corpus."""
-    groups: dict[tuple[str, str], list] = defaultdict(list)
-    for r in rows:
-        groups[(r.doc_id, r.target)].append(r)
-        groups[("(all)", r.target)].append(r)
-    stats = {}
-    for (doc, t), rs in groups.items():
-        done = [r for r in rs if not r.is_skipped]
-        lps = [r.logprob for r in done if r.logprob is not None]
-        flags = Counter(f for r in done for f in r.flags)
-        reviewed = [r for r in done if r.approved is not None]
-        refd = [(r.mt or "", _reference(r)) for r in done if _reference(r) is not None]
-        s = {"segments": len(done), "skipped": len(rs) - len(done),
-             "confidence": (sum(lps) / len(lps)) if lps else None,
-             "flagged": sum(1 for r in done if needs_review(r)), "flags": dict(sorted(flags.items())),
-             "reviewed": len(reviewed), "progress": (100.0 * len(reviewed) / len(done)) if done else 0.0,
-             "stale_offered": sum(1 for r in done if r.fuzzy_match is not None),
-             "hter": None, "chrf_fix": None, "references": len(refd), "bleu": None, "chrf": None, "ter": None,
-             "signatures": {}}
-        if reviewed:
-            ter, chrf = make_metric("ter"), make_metric("chrf")
-            hyps, refs = [r.mt or "" for r in reviewed], [[r.approved for r in reviewed]]
-            s["hter"] = round(ter.corpus_score(hyps, refs).score, 2)
-            s["chrf_fix"] = round(chrf.corpus_score(hyps, refs).score, 2)
-        if refd:
-            hyps, refs = [h for h, _ in refd], [[x for _, x in refd]]
-            for m in ("bleu", "chrf", "ter"):
-                metric = make_metric(m, t)
-                s[m] = round(metric.corpus_score(hyps, refs).score, 2)
-                s["signatures"][m] = str(metric.get_signature())
-        stats[(doc, t)] = s
-    return stats
+    stats = Stats(targets)
+    stats.add(rows)
+    return stats.result()
 
 
 def _page_link(doc: str) -> str | None:
     """The review page of ``doc``, relative to the report (none for the corpus total)."""
-    return None if doc == "(all)" else f"review/{quote(doc)}.html"
+    return None if doc == ALL else f"review/{quote(doc)}.html"
 
 
 def _md_table(header: list[str], rows: list[list], *, link_first: bool = False) -> str:
@@ -178,11 +249,29 @@ def _html_table(header: list[str], rows: list[list], *, link_first: bool = False
     return f'<div class="wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def files(rows: list[Row], targets: Sequence[str], summary: dict) -> Iterator[tuple[str, str]]:
+class Writer:
+    """``report.md``, ``report.html`` and the plots in ``report/``, at the end, from :class:`Stats`."""
+
+    def __init__(self, targets: Sequence[str], sink: Sink) -> None:
+        self.sink, self.stats = sink, Stats(targets)
+
+    def add(self, rows: list[Row]) -> None:
+        self.stats.add(rows)
+
+    def finish(self, summary: dict) -> None:
+        for name, text in report_files(self.stats, summary):
+            self.sink.file(name, text)
+
+
+def files(rows: list[Row], targets: Sequence[str], summary: dict) -> list[tuple[str, bytes | str]]:
+    return sink.files(Writer, rows, targets, summary)
+
+
+def report_files(gathered: Stats, summary: dict) -> list[tuple[str, str]]:
     """``report.md``, ``report.html`` and the plots in ``report/``."""
-    targets = list(targets)
-    stats = compute(rows, targets)
-    docs = sorted({d for d, _ in stats if d != "(all)"}) + ["(all)"]
+    targets = gathered.targets
+    stats = gathered.result()
+    docs = sorted({d for d, _ in stats if d != ALL}) + [ALL]
     keys = [(d, t) for d in docs for t in targets if (d, t) in stats]
 
     overview_h = ["document", "lang", "segments", "skipped", "mean confidence", "flagged", "reviewed", "progress %",
@@ -198,13 +287,11 @@ def files(rows: list[Row], targets: Sequence[str], summary: dict) -> Iterator[tu
                 for (d, t), s in ((k, stats[k]) for k in keys) if s["references"]]
     sigs = sorted({(METRIC_NAMES[m], sig) for s in stats.values() for m, sig in s["signatures"].items()})
 
-    weak = {t: [r.weak_score for r in rows if r.target == t and not r.is_skipped] for t in targets}
-    svg_weak = histogram("Distribution of weak-spot scores", weak)
+    svg_weak = histogram("Distribution of weak-spot scores", gathered.weak)
     svg_flags = bar_chart("Flags by type", flag_types or ["(none)"],
-                          {t: [stats[("(all)", t)]["flags"].get(f, 0) for f in flag_types] or [0]
-                           for t in targets if ("(all)", t) in stats}, ylabel="segments")
-    yield "report/weak_scores.svg", svg_weak
-    yield "report/flags.svg", svg_flags
+                          {t: [stats[(ALL, t)]["flags"].get(f, 0) for f in flag_types] or [0]
+                           for t in targets if (ALL, t) in stats}, ylabel="segments")
+    out = [("report/weak_scores.svg", svg_weak), ("report/flags.svg", svg_flags)]
 
     docs_n = summary.get("documents", 0)
     intro = (f"{docs_n} documents, targets {', '.join(targets)}; each document links to its review page. "
@@ -220,7 +307,7 @@ def files(rows: list[Row], targets: Sequence[str], summary: dict) -> Iterator[tu
         else [NO_REFS_MD]
     md += ["", "## Plots", "", "![Distribution of weak-spot scores](report/weak_scores.svg)", "",
            "![Flags by type](report/flags.svg)", ""]
-    yield "report.md", "\n".join(md)
+    out.append(("report.md", "\n".join(md)))
 
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -237,4 +324,5 @@ td:first-child,td:nth-child(2),th:first-child,th:nth-child(2){{text-align:left}}
 <h2>Plots</h2><figure>{svg_weak}</figure><figure>{svg_flags}</figure>
 </body></html>
 """
-    yield "report.html", page
+    out.append(("report.html", page))
+    return out

@@ -9,17 +9,23 @@ reviewer and, for reviewed variants, the machine translation it replaced.
 
 The files validate against the TMX 1.4b DTD (LISA OSCAR, ``tmx14.dtd``; a copy is in
 tests/data for the test). Skipped boilerplate is not a translation and is left out.
+``corpus.tmx`` is written as the documents come, chunk by chunk (lxml's incremental
+``xmlfile``), so it never exists whole in memory.
 """
 
 from __future__ import annotations
 
+import io
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
+from typing import BinaryIO
 
 from lxml import etree
 
 from workflow import __version__
 from workflow.core.records import STATUS_MT, STATUS_REVIEWED, Row, by_document
+from workflow.outputs import latin, sink
+from workflow.outputs.sink import Sink
 from workflow.outputs.xliff import XML_NS, xml_safe
 
 DOCTYPE = '<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
@@ -44,52 +50,109 @@ def _tuv(parent, lang: str) -> etree._Element:
     return tuv
 
 
-def tmx(segments: Iterable[tuple[str, dict]], targets: Iterable[str], *, note: str | None = None) -> bytes:
-    """``segments``: (seg_id, {target: Row}) pairs in document order (``records.by_document``)."""
+def _tu(seg_id: str, per_target: dict, targets: Sequence[str]) -> etree._Element | None:
+    first = next(iter(per_target.values()))
+    if first.is_skipped:
+        return None
+    tu = etree.Element("tu", tuid=xml_safe(seg_id), srclang="en")
+    _prop(tu, "x-doc-id", first.doc_id)
+    _prop(tu, "x-seg-id", seg_id)
+    _prop(tu, "x-source-hash", first.hash)
+    tuv = _tuv(tu, "en")
+    _el(tuv, "seg", first.en)
+    for t in targets:
+        r = per_target.get(t)
+        text = r.shown if r is not None else None
+        if r is None or text is None:
+            continue
+        tuv = _tuv(tu, t)
+        if r.approved is not None and r.reviewed_at:
+            tuv.set("changedate", time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(r.reviewed_at)))
+            if r.reviewer:
+                tuv.set("changeid", xml_safe(r.reviewer))
+        if t == latin.LATIN:  # never translated: converted from the Belarusian (workflow.outputs.latin)
+            _prop(tuv, "x-converted-from", latin.SOURCE)
+        _prop(tuv, "x-status", STATUS_REVIEWED if r.approved is not None else STATUS_MT)
+        _prop(tuv, "x-model", r.model)
+        _prop(tuv, "x-weak-score", f"{r.weak_score:.4f}")
+        _prop(tuv, "x-flags", ",".join(r.flags))
+        if r.approved is not None:
+            _prop(tuv, "x-reviewer", r.reviewer)
+            _prop(tuv, "x-mt", r.mt)
+            _prop(tuv, "x-hter", None if r.hter is None else f"{r.hter:.2f}")
+        _el(tuv, "seg", text)
+    return tu
+
+
+def tmx_stream(out: BinaryIO, targets: Iterable[str], *, note: str | None = None) -> Generator[None, list | None, None]:
+    """A TMX file written to ``out`` as its segments come: prime with ``next()``, then
+    ``send()`` lists of (seg_id, {target: Row}) in document order, and ``send(None)`` to
+    close it."""
     targets = list(targets)
-    root = etree.Element("tmx", version="1.4")
-    header = _el(root, "header", creationtool="workflow", creationtoolversion=__version__, segtype="sentence",
-                 **{"o-tmf": "workflow-sqlite", "adminlang": "en", "srclang": "en", "datatype": "plaintext",
-                    "creationdate": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())})
+    header = etree.Element("header", {k: xml_safe(v) for k, v in {
+        "creationtool": "workflow", "creationtoolversion": __version__, "segtype": "sentence",
+        "o-tmf": "workflow-sqlite", "adminlang": "en", "srclang": "en", "datatype": "plaintext",
+        "creationdate": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())}.items()})
     if note:
         _el(header, "note", note)
-    body = _el(root, "body")
-    for seg_id, per_target in segments:
-        first = next(iter(per_target.values()))
-        if first.is_skipped:
-            continue
-        tu = _el(body, "tu", tuid=seg_id, srclang="en")
-        _prop(tu, "x-doc-id", first.doc_id)
-        _prop(tu, "x-seg-id", seg_id)
-        _prop(tu, "x-source-hash", first.hash)
-        tuv = _tuv(tu, "en")
-        _el(tuv, "seg", first.en)
-        for t in targets:
-            r = per_target.get(t)
-            text = r.shown if r is not None else None
-            if r is None or text is None:
-                continue
-            tuv = _tuv(tu, t)
-            if r.approved is not None and r.reviewed_at:
-                tuv.set("changedate", time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(r.reviewed_at)))
-                if r.reviewer:
-                    tuv.set("changeid", xml_safe(r.reviewer))
-            _prop(tuv, "x-status", STATUS_REVIEWED if r.approved is not None else STATUS_MT)
-            _prop(tuv, "x-model", r.model)
-            _prop(tuv, "x-weak-score", f"{r.weak_score:.4f}")
-            _prop(tuv, "x-flags", ",".join(r.flags))
-            if r.approved is not None:
-                _prop(tuv, "x-reviewer", r.reviewer)
-                _prop(tuv, "x-mt", r.mt)
-                _prop(tuv, "x-hter", None if r.hter is None else f"{r.hter:.2f}")
-            _el(tuv, "seg", text)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True, doctype=DOCTYPE)
+    with etree.xmlfile(out, encoding="UTF-8") as xf:
+        xf.write_declaration()
+        xf.write_doctype(DOCTYPE)
+        with xf.element("tmx", version="1.4"):
+            xf.write("\n  ")
+            xf.write(header, pretty_print=False)
+            xf.write("\n  ")
+            with xf.element("body"):
+                xf.write("\n")
+                while (segments := (yield)) is not None:
+                    for seg_id, per_target in segments:
+                        tu = _tu(seg_id, per_target, targets)
+                        if tu is not None:
+                            xf.write(tu, pretty_print=True)  # ends with a line break
+            xf.write("\n")
 
 
-def files(rows: list[Row], targets: Sequence[str], summary: dict) -> Iterator[tuple[str, bytes]]:
-    """``tmx/<doc>.tmx`` per document and ``corpus.tmx`` for all of them."""
-    everything = []
-    for doc_id, segs in by_document(rows).items():
-        everything.extend(segs)
-        yield f"tmx/{doc_id}.tmx", tmx(segs, targets, note=f"document {doc_id}")
-    yield "corpus.tmx", tmx(everything, targets, note="whole corpus")
+def tmx(segments: Iterable[tuple[str, dict]], targets: Iterable[str], *, note: str | None = None) -> bytes:
+    """``segments``: (seg_id, {target: Row}) pairs in document order (``records.by_document``)."""
+    buf = io.BytesIO()
+    stream = tmx_stream(buf, targets, note=note)
+    next(stream)
+    stream.send(list(segments))
+    _close(stream)
+    return buf.getvalue()
+
+
+def _close(stream: Generator) -> None:
+    try:
+        stream.send(None)
+    except StopIteration:
+        pass
+
+
+CORPUS = "corpus.tmx"
+
+
+class Writer:
+    """``tmx/<doc>.tmx`` per document, ``corpus.tmx`` for all of them (streamed)."""
+
+    def __init__(self, targets: Sequence[str], sink: Sink) -> None:
+        self.targets, self.sink = list(targets), sink
+        self._latin = latin.wanted(sink.latin, self.targets)  # a be-Latn variant made from the be one
+        if self._latin:
+            self.targets.append(latin.LATIN)
+        self._corpus = tmx_stream(sink.stream(CORPUS), self.targets, note="whole corpus")
+        next(self._corpus)
+
+    def add(self, rows: list[Row]) -> None:
+        for doc_id, segs in by_document(rows).items():
+            if self._latin:
+                segs = latin.with_latin(segs)
+            self.sink.file(f"tmx/{doc_id}.tmx", tmx(segs, self.targets, note=f"document {doc_id}"))
+            self._corpus.send(segs)
+
+    def finish(self, summary: dict) -> None:
+        _close(self._corpus)
+
+
+def files(rows: list[Row], targets: Sequence[str], summary: dict) -> list[tuple[str, bytes | str]]:
+    return sink.files(Writer, rows, targets, summary)

@@ -13,6 +13,9 @@ translate; OmegaT users get a project instead: ``workflow.outputs.omegat``.)
   flags and review information as ``<note category=...>``, the weak-spot score and
   model in the Metadata module (``mda:meta type="weak_score"``). Skipped boilerplate is
   kept for context as ``translate="no"`` units without a target.
+- with ``[outputs] latin``, ``<doc>.be-Latn.xlf`` in both folders: the Łacinka of the
+  final Belarusian (``workflow.outputs.latin``), its own file so that no tool takes it for
+  a Belarusian target; ``review import`` refuses an edited one.
 - ``aligned/xliff/1.2/<doc>.<target>.xlf``: ``<trans-unit id=segment id resname=English
   hash>`` with ``<target state>`` ``needs-review-translation`` / ``translated``
   (``state-qualifier="mt-suggestion"``) / ``final`` (``approved="yes"``). Made to survive
@@ -34,7 +37,9 @@ from collections.abc import Iterator, Sequence
 
 from lxml import etree
 
-from workflow.core.records import Row, by_document, is_flagged, target_rows
+from workflow.core.records import Row, is_flagged, target_rows
+from workflow.outputs import latin, sink
+from workflow.outputs.sink import PerDocument
 
 XLIFF2_NS = "urn:oasis:names:tc:xliff:document:2.0"  # XLIFF 2.0 and 2.1 share the core namespace
 XLIFF12_NS = "urn:oasis:names:tc:xliff:document:1.2"
@@ -72,6 +77,9 @@ def sub_element(parent, tag: str, text: str | None = None, **attrs) -> etree._El
 def notes(row) -> list[tuple[str, str]]:
     """(category, text) of what a reviewer should know about ``row``: flags, score, review, skip reason."""
     out = []
+    if row.target == latin.LATIN:
+        out.append(("latin", f"Łacinka converted from the Belarusian ({latin.SOURCE}), never imported: "
+                             f"fix the {latin.SOURCE} file and the Łacinka follows"))
     if row.flags:
         out.append(("flags", ", ".join(row.flags)))
     if not row.is_skipped:
@@ -149,10 +157,18 @@ def xliff12(doc_id: str, target: str, rows) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def files(rows: list[Row], targets: Sequence[str], summary: dict) -> Iterator[tuple[str, bytes]]:
+class Writer(PerDocument):
     """``xliff/2.1/<doc>.<target>.xlf`` and ``xliff/1.2/<doc>.<target>.xlf``."""
-    for doc_id, segs in by_document(rows).items():
+
+    def document(self, doc_id: str, segs) -> Iterator[tuple[str, bytes]]:
+        targets = self.targets
+        if latin.wanted(self.sink.latin, targets):  # a separate read-only be-Latn file per document
+            segs, targets = latin.with_latin(segs), [*targets, latin.LATIN]
         for t in targets:
             mine = target_rows(segs, t)
             yield f"xliff/2.1/{doc_id}.{t}.xlf", xliff21(doc_id, t, mine)
             yield f"xliff/1.2/{doc_id}.{t}.xlf", xliff12(doc_id, t, mine)
+
+
+def files(rows: list[Row], targets: Sequence[str], summary: dict) -> list[tuple[str, bytes | str]]:
+    return sink.files(Writer, rows, targets, summary)

@@ -36,9 +36,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from workflow.core.langs import LANGUAGES
-from workflow.core.records import Row, by_document, is_flagged
+from workflow.core.records import Row, is_flagged
 from workflow.core.tsv import FORMULA_START
+from workflow.outputs import latin, sink
 from workflow.outputs.page import WEAK_SCORE_MEANING
+from workflow.outputs.sink import PerDocument
 from workflow.outputs.xliff import xml_safe
 
 SHEET = "review"
@@ -66,12 +68,17 @@ class Column:
     hidden: bool = False
 
 
-def columns(targets: Sequence[str]) -> list[Column]:
-    """The columns of the review sheet, in order."""
+LATIN_LABEL = f"Łacinka ({latin.LATIN}, made from {latin.SOURCE})"
+
+
+def columns(targets: Sequence[str], *, with_latin: bool = False) -> list[Column]:
+    """The columns of the review sheet, in order (``with_latin``: the locked Łacinka after the Belarusian)."""
     cols = [Column("id", "id", 24), Column("en", "English", 55)]
     for t in targets:
         name = LANGUAGES[t].name if t in LANGUAGES else t
         cols += [Column(t, f"{name} ({t})", 55, editable=True), Column(f"status_{t}", f"status {t}", 13, editable=True)]
+        if with_latin and t == latin.SOURCE:
+            cols.append(Column(latin.LATIN, LATIN_LABEL, 45))
     for t in targets:
         cols += [Column(f"weak_{t}", f"weak spot {t}", 10), Column(f"flags_{t}", f"flags {t}", 22)]
     cols += [Column(KEY_ID, KEY_ID, 10, hidden=True), Column(KEY_HASH, KEY_HASH, 10, hidden=True)]
@@ -79,8 +86,8 @@ def columns(targets: Sequence[str]) -> list[Column]:
 
 
 def labels(targets: Sequence[str]) -> dict[str, str]:
-    """Header label -> column key (how the reader finds the columns)."""
-    return {c.label: c.key for c in columns(targets)}
+    """Header label -> column key (how the reader finds the columns; the Łacinka's too)."""
+    return {c.label: c.key for c in columns(targets, with_latin=True)}
 
 
 def _rich(text: str, spans: list[dict]) -> CellRichText | str:
@@ -133,8 +140,20 @@ def _set(cell, value, *, editable: bool = False, fill: PatternFill | None = None
         cell.fill = fill
 
 
-def _review_sheet(ws, segs, targets: Sequence[str]) -> None:
-    cols = columns(targets)
+CELL_LIMIT = 32767  # characters a cell holds in Excel (a longer one is cut or the file refused)
+
+
+def fits(per_target: dict[str, Row]) -> bool:
+    """Whether every text of a segment fits in a cell: a longer one (a skipped megabyte
+    line) is left out of the workbook, never cut (a cut text would come back as a fix);
+    the legend names it, and the TSV, XLIFF and review page have it."""
+    first = next(iter(per_target.values()))
+    texts = [first.en, *(t for r in per_target.values() for t in (r.shown, r.mt))]
+    return all(len(t or "") <= CELL_LIMIT for t in texts)
+
+
+def _review_sheet(ws, segs, targets: Sequence[str], with_latin: bool = False) -> None:
+    cols = columns(targets, with_latin=with_latin)
     index = {c.key: i for i, c in enumerate(cols, start=1)}
     for i, c in enumerate(cols, start=1):
         cell = ws.cell(1, i, c.label)
@@ -148,6 +167,9 @@ def _review_sheet(ws, segs, targets: Sequence[str]) -> None:
         _set(ws.cell(n, index["en"]), xml_safe(first.en), fill=grey)  # U+FFFD for what XML cannot hold
         _set(ws.cell(n, index[KEY_ID]), sid)
         _set(ws.cell(n, index[KEY_HASH]), first.hash)
+        if with_latin:  # read-only; one longer than a cell holds is left empty, never cut (the TSV has it)
+            lat = xml_safe(latin.text(per_target.get(latin.SOURCE)))
+            _set(ws.cell(n, index[latin.LATIN]), lat if len(lat) <= CELL_LIMIT else "", fill=grey)
         for t in targets:
             r = per_target.get(t)
             if r is None:
@@ -199,27 +221,41 @@ LEGEND_ROWS = [
 ]
 
 
-def _legend_sheet(ws) -> None:
+def _legend_sheet(ws, left_out: Sequence[str], with_latin: bool = False) -> None:
     ws.column_dimensions["A"].width = 28
     ws.column_dimensions["B"].width = 100
-    for n, (key, text) in enumerate(LEGEND_ROWS, start=1):
+    rows = list(LEGEND_ROWS)
+    if with_latin:
+        rows.append((LATIN_LABEL, "The Belarusian in the Latin alphabet, converted from the Belarusian cell when the "
+                                  "file was written (locked, never imported): fix the Belarusian and the next export "
+                                  "converts your fix."))
+    if left_out:
+        shown = ", ".join(left_out[:20]) + (f" and {len(left_out) - 20} more" if len(left_out) > 20 else "")
+        rows.append(("not in this workbook", f"{len(left_out)} segment(s) with a text longer than a cell holds "
+                                             f"({CELL_LIMIT:,} characters): {shown}. Review them in the TSV, the "
+                                             "XLIFF or the review page."))
+    for n, (key, text) in enumerate(rows, start=1):
         _set(ws.cell(n, 1), key)
         ws.cell(n, 1).font = Font(bold=True)
         _set(ws.cell(n, 2), text)
 
 
-def workbook(segs, targets: Sequence[str]) -> bytes:
+def workbook(segs, targets: Sequence[str], *, with_latin: bool = False) -> bytes:
     """The review workbook of one document (``by_document``'s list of its segments)."""
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
-    _review_sheet(ws, segs, targets)
-    _legend_sheet(wb.create_sheet(LEGEND))
+    _review_sheet(ws, [(sid, per) for sid, per in segs if fits(per)], targets, with_latin)
+    _legend_sheet(wb.create_sheet(LEGEND), [sid for sid, per in segs if not fits(per)], with_latin)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def files(rows: list[Row], targets: Sequence[str], summary: dict) -> Iterator[tuple[str, bytes]]:
-    for doc_id, segs in by_document(rows).items():
-        yield f"{doc_id}.xlsx", workbook(segs, targets)
+class Writer(PerDocument):
+    def document(self, doc_id: str, segs) -> Iterator[tuple[str, bytes]]:
+        yield f"{doc_id}.xlsx", workbook(segs, self.targets, with_latin=latin.wanted(self.sink.latin, self.targets))
+
+
+def files(rows: list[Row], targets: Sequence[str], summary: dict) -> list[tuple[str, bytes | str]]:
+    return sink.files(Writer, rows, targets, summary)

@@ -6,5 +6,7 @@
 - ``content``: what a fix's text must be (its language, size, characters);
 - ``importer``: validation of every candidate, then one transaction into the memory;
 - ``memory``: the approved fixes (and their history) in the store;
-- ``apply``: a run's rows with the fixes applied, stale fixes offered as fuzzy matches.
+- ``apply``: a run's rows with the fixes applied, stale fixes offered as fuzzy matches;
+- ``serve``: ``workflow review serve``, the run as an editable page, each save judged by ``importer``
+  (its script and style in ``static/``).
 """

@@ -24,6 +24,9 @@ run writes the store or ``aligned/``). Everything is validated first:
   ``content.cell_limit`` characters for its English, without control characters, and
   not empty where there was a translation.
 
+The Łacinka (``be-Latn`` column or XLIFF, ``workflow.outputs.latin``) is never a fix: as
+exported it is ignored, edited it is refused (the fix belongs in the Belarusian).
+
 Each problem is reported as ``file:line: message``; if there is any, nothing is written
 (:class:`ImportRejected`). Otherwise all fixes go into the translation memory
 (``workflow.review.memory``) in one transaction.
@@ -39,7 +42,8 @@ A language marked ``needs work`` is not imported, edited or not (counted in
 language when none was.
 
 Parsing is ``workflow.review.parse`` (TSV, XLIFF) and ``workflow.review.xlsx``; applying
-the stored fixes to a run is ``workflow.review.apply``.
+the stored fixes to a run is ``workflow.review.apply``. :func:`judge` (what is a fix, and
+may it be stored) is also what ``workflow review serve`` calls for every save.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ from workflow.core.records import Row
 from workflow.core.store import Store
 from workflow.corpus.load import load_corpus
 from workflow.corpus.segment import Segment, segment_document, text_hash
-from workflow.outputs import parquet
+from workflow.outputs import latin, parquet
 from workflow.outputs.xliff import xml_safe
 from workflow.outputs.xlsx import KEY_HASH
 from workflow.review.content import MIN_LETTERS, cell_limit, cyrillic_letters, language_problem, text_problem
@@ -113,7 +117,9 @@ class ImportResult:
 
 
 @dataclass
-class _Context:
+class Context:
+    """What every fix is judged against: the corpus now, the last run's rows, the current fixes."""
+
     targets: Sequence[str]
     segments: dict[str, Segment]
     exported: dict[tuple[str, str], Row]  # (seg_id, target) -> the row of the last run
@@ -200,7 +206,7 @@ def _kind(path: Path, data: bytes) -> str:
     return "tsv"
 
 
-def _load_file(path: Path, ctx: _Context) -> tuple[list[Candidate], list[Problem]]:
+def _load_file(path: Path, ctx: Context) -> tuple[list[Candidate], list[Problem]]:
     """The candidates of one file (ids resolved to current segments), and its problems."""
     name = str(path)
     if omegat.is_omegat(path):  # an OmegaT project folder or its omegat/project_save.tmx
@@ -226,12 +232,13 @@ def _load_file(path: Path, ctx: _Context) -> tuple[list[Candidate], list[Problem
     return _resolve_rows(name, cands, rows, ctx, problems)
 
 
-def _load_xliff(name: str, data: bytes, ctx: _Context) -> tuple[list[Candidate], list[Problem]]:
+def _load_xliff(name: str, data: bytes, ctx: Context) -> tuple[list[Candidate], list[Problem]]:
     try:
         doc = read_xliff(data, name)
     except XliffError as e:
         return [], [Problem(name, e.line, e.message)]
-    if doc.target not in ctx.targets:
+    is_latin = doc.target == latin.LATIN and latin.SOURCE in ctx.targets  # never stored (_latin_edits)
+    if doc.target not in ctx.targets and not is_latin:
         return [], [Problem(name, 1, f"target language {doc.target!r} is not one of the configured targets "
                                      f"({', '.join(ctx.targets)})")]
     cands: list[Candidate] = []
@@ -245,7 +252,7 @@ def _load_xliff(name: str, data: bytes, ctx: _Context) -> tuple[list[Candidate],
     return _resolve_rows(name, cands, rows, ctx, [], what="unit")
 
 
-def _resolve_rows(name: str, cands: list[Candidate], rows: list[TableRow], ctx: _Context,
+def _resolve_rows(name: str, cands: list[Candidate], rows: list[TableRow], ctx: Context,
                   problems: list[Problem], what: str = "row") -> tuple[list[Candidate], list[Problem]]:
     """Match every row to a current segment (id and English hash, else English hash in the
     document); drop duplicate rows; give the candidates the matched ids."""
@@ -270,7 +277,7 @@ def _resolve_rows(name: str, cands: list[Candidate], rows: list[TableRow], ctx: 
     return out, problems
 
 
-def _match(name: str, r: TableRow, ctx: _Context) -> tuple[str | None, Problem | None]:
+def _match(name: str, r: TableRow, ctx: Context) -> tuple[str | None, Problem | None]:
     """The current segment id of a row (by id and English, else by English within the
     document: the move is noted), or the problem."""
     key = _english_key(r.en)
@@ -295,7 +302,7 @@ def _match(name: str, r: TableRow, ctx: _Context) -> tuple[str | None, Problem |
     return found.seg_id, None
 
 
-def _shown(ctx: _Context, seg: Segment, sid: str, target: str) -> tuple[str | None, str | None]:
+def _shown(ctx: Context, seg: Segment, sid: str, target: str) -> tuple[str | None, str | None]:
     """(MT, current approved fix) of a segment in one language."""
     exp = ctx.exported.get((sid, target))
     mt, current = (exp.mt, exp.approved) if exp is not None else (None, None)
@@ -311,7 +318,7 @@ def _same(text: str, exported: str | None) -> bool:
     return text == exported or text == xml_safe(exported).strip()
 
 
-def _unchanged(c: Candidate, ctx: _Context) -> bool:
+def _unchanged(c: Candidate, ctx: Context) -> bool:
     mt, current = _shown(ctx, ctx.segments[c.seg_id], c.seg_id, c.target)
     return any(_same(t, x) for t in _readings(c) for x in (current, mt))
 
@@ -321,7 +328,7 @@ def _readings(c: Candidate) -> list[str]:
     return [c.text.strip()] + ([c.as_exported.strip()] if c.as_exported is not None else [])
 
 
-def _row_wide_approvals(cands: list[Candidate], ctx: _Context) -> None:
+def _row_wide_approvals(cands: list[Candidate], ctx: Context) -> None:
     """An old single ``status`` approval applies to the languages edited in its row, or to
     all of them when none was."""
     rows: dict[tuple[str, int], list[Candidate]] = defaultdict(list)
@@ -335,7 +342,13 @@ def _row_wide_approvals(cands: list[Candidate], ctx: _Context) -> None:
                 c.approve = e
 
 
-def collect(paths: Sequence[Path], ctx: _Context) -> tuple[list[Fix], int, list[Problem], list[str]]:
+def context(config: Config, memory: Memory, reviewer: str | None = None) -> Context:
+    """The :class:`Context` of a project now (reads the corpus and ``aligned/segments.parquet``)."""
+    return Context(config.targets, current_segments(config), exported_rows(config.resolve(config.out)),
+                   {f.key: f for f in memory.all()}, (reviewer or default_reviewer()).strip() or "reviewer")
+
+
+def collect(paths: Sequence[Path], ctx: Context) -> tuple[list[Fix], int, list[Problem], list[str]]:
     """(fixes, unchanged count, problems, needs-work notes) of every file."""
     problems: list[Problem] = []
     cands: list[Candidate] = []
@@ -343,6 +356,39 @@ def collect(paths: Sequence[Path], ctx: _Context) -> tuple[list[Fix], int, list[
         c, probs = _load_file(Path(p), ctx)
         cands.extend(c)
         problems.extend(probs)
+    cands = _latin_edits(cands, ctx, problems)
+    return judge(cands, ctx, problems)
+
+
+def _latin_edits(cands: list[Candidate], ctx: Context, problems: list[Problem]) -> list[Candidate]:
+    """``cands`` without the Łacinka ones (a table's ``be-Latn`` column, a ``be-Latn``
+    XLIFF): never a fix. One that differs from what any export of the segment wrote (the
+    Łacinka of its MT or of an approved fix) was edited, and is refused with where to make
+    the fix instead, so that the edit is not lost silently."""
+    kept = []
+    for c in cands:
+        if c.target != latin.LATIN:
+            kept.append(c)
+            continue
+        seg = ctx.segments[c.seg_id]
+        exp = ctx.exported.get((c.seg_id, latin.SOURCE))
+        texts = [exp.mt, exp.approved] if exp is not None else []
+        texts.append(_shown(ctx, seg, c.seg_id, latin.SOURCE)[1])
+        written = [latin.to_latin(t) for t in texts if t]
+        if seg.skip or not c.text.strip() or any(_same(r, w) for r in _readings(c) for w in written):
+            continue
+        problems.append(Problem(c.file, c.line, f"{c.seg_id}: the {latin.LATIN} (Łacinka) text was edited; it is "
+                                                f"converted from the Belarusian and never imported: make the fix in "
+                                                f"the {latin.SOURCE} text (column {latin.SOURCE}, or the "
+                                                f".{latin.SOURCE}.xlf file) and the Łacinka follows"))
+    return kept
+
+
+def judge(cands: list[Candidate], ctx: Context, problems: list[Problem] | None = None
+          ) -> tuple[list[Fix], int, list[Problem], list[str]]:
+    """(fixes, unchanged count, problems, needs-work notes) of candidates whose ids are
+    current segments (a file's rows once matched, or an edit in ``review serve``)."""
+    problems = [] if problems is None else problems
     bad_rows = {(p.file, p.line) for p in problems}
     cands = [c for c in cands if (c.file, c.line) not in bad_rows]
     _row_wide_approvals(cands, ctx)
@@ -397,7 +443,7 @@ def collect(paths: Sequence[Path], ctx: _Context) -> tuple[list[Fix], int, list[
     return [f for f, _ in fixes.values()], unchanged, problems, needs_work
 
 
-def _fix_problem(c: Candidate, text: str, seg: Segment, ctx: _Context) -> str | None:
+def _fix_problem(c: Candidate, text: str, seg: Segment, ctx: Context) -> str | None:
     """Why a new text cannot be the ``c.target`` fix of ``seg``, or None."""
     limit = cell_limit(seg.text)
     if len(text) > limit:
@@ -429,8 +475,7 @@ def import_files(config: Config, paths: Sequence[Path], reviewer: str | None = N
         store = store or Store(store_path)
         try:
             memory = Memory(store)
-            ctx = _Context(config.targets, current_segments(config), exported_rows(config.resolve(config.out)),
-                           {f.key: f for f in memory.all()}, (reviewer or default_reviewer()).strip() or "reviewer")
+            ctx = context(config, memory, reviewer)
             fixes, unchanged, problems, needs_work = collect(paths, ctx)
             if problems:
                 raise ImportRejected(sorted(problems, key=lambda p: (p.file, p.line)))

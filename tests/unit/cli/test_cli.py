@@ -82,7 +82,7 @@ def test_usage_errors_are_one_line_and_exit_2(capsys, argv, command):
 
 def test_missing_command_names_the_commands(capsys):
     _, _, err = _cli(capsys, "review")
-    assert "(one of: import)" in err
+    assert "(one of: import, serve)" in err
     _, _, err = _cli(capsys)
     assert "run, score, translate, models, align, qe, compare, review" in err
 

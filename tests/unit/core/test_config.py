@@ -25,7 +25,7 @@ def test_check_tables_are_kept_for_the_scoring_stage(tmp_path):
     assert cfg.checks.params == {"confidence": {"min": -0.8, "weight": 2.0}, "length": {"ratio": {"be": [0.5, 2.0]}}}
     assert {f.name for f in dataclasses.fields(Checks)} == {
         "disabled", "glossary", "flag_threshold", "roundtrip_beam_size", "reverse_models", "params",
-        "scorer", "review_budget", "flag_probability"}
+        "scorer", "review_budget", "flag_probability", "encoder_cache", "refit_min_reviews", "refit_weights"}
     assert not hasattr(Config(), "thresholds")
 
 

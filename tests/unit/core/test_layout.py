@@ -16,7 +16,7 @@ import workflow
 PACKAGE = Path(workflow.__file__).parent
 
 # bottom to top: a module may import its own stage and the stages below it
-FLOORS = ["core", "corpus", "align", "translation", "scoring", "outputs", "review", "pipeline", "cli"]
+FLOORS = ["core", "corpus", "align", "translation", "scoring", "outputs", "review", "scale", "pipeline", "cli"]
 SIDE = {"testing": {"core"}}  # test helpers: beside the pipeline, on the core only
 
 

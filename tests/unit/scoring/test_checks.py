@@ -48,6 +48,7 @@ def test_registry_has_every_family():
 SHIPPED_WEIGHTS = {
     "untranslated": 1.92, "brackets": 0.73, "repetition": 0.87, "length": 0.44, "numbers": 0.6,
     "spelling": 0.50, "truncation": 1.0, "language": 3.0, "names": 1.0, "confidence": 1.0, "roundtrip": 1.0,
+    "leakage": 1.0, "orthography": 1.0, "crosscheck": 1.0,  # issue #17 (hand-set)
 }
 
 

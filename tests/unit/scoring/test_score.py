@@ -47,7 +47,9 @@ BE = [
      (4.92, True, ["identical_to_source", "untranslated"], [(0, 6), (8, 14), (16, 36)])),
     ("He fell in love with his best friend.", "Он влюбился в своего лучшего друга.", -0.9,
      "He fell in love with his best friend.",
-     (3.5, True, ["language", "spelling"], [(0, 2), (0, 35), (3, 11), (3, 11), (14, 20), (21, 28)])),
+     # + leakage (issue #17): each Russian word blamed once more, weight 1
+     (4.5, True, ["language", "spelling", "leakage"],
+      [(0, 2), (0, 2), (0, 35), (3, 11), (3, 11), (3, 11), (14, 20), (14, 20), (21, 28), (21, 28)])),
     ("He fell in love with his best friend.", "Ён закахаўся ў свайго best friend.", None,
      "He fell in love with his best friend.", (1.92, True, ["untranslated"], [(22, 33)])),
     ("Lukashenko met diplomats in Minsk.", "Лукашенко сустрэўся з дыпламатамі ў Мінску.", None, None,
@@ -63,7 +65,8 @@ BE = [
      "Міліцыя затрымала дэманстрантаў, дэманстрантаў, дэманстрантаў, дэманстрантаў.", None, None,
      (1.1079, True, ["length", "repetition"], [(0, 77), (18, 76), (18, 76)])),
     ("The police must be held accountable for violence.", "Міліцыя павінна несці адказнасьць за гвалт.", None, None,
-     (0.125, False, ["spelling"], [(22, 33)])),
+     # + orthography (issue #17): the classical адказнасьць in a document of official forms
+     (0.925, True, ["spelling", "orthography"], [(22, 33), (22, 33)])),
 ]
 RU = [
     ("Over 6,700 people were detained and 450 cases of torture documented.",

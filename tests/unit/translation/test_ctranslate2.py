@@ -24,8 +24,9 @@ from workflow.core.store import Store  # noqa: E402
 from workflow.translation.cache import EnginePool, cache_key, translate_cached  # noqa: E402
 from workflow.translation.engines import ENGINES, engine_class, load_engine  # noqa: E402
 from workflow.translation.engines.base import device_for  # noqa: E402
-from workflow.translation.engines.ctranslate2 import (CT2Engine, converted_folder, cuda_devices, ensure_converted,  # noqa: E402
-                                                      is_valid, resolve_compute_type, thread_layout)
+from workflow.translation.engines.ctranslate2 import (MIN_BATCHES, CT2Engine, batching, converted_folder,  # noqa: E402
+                                                      cuda_devices, ensure_converted, is_valid, resolve_compute_type,
+                                                      thread_layout)
 from workflow.translation.engines.transformers import TransformersEngine  # noqa: E402
 from workflow.translation.hub import resolve  # noqa: E402
 
@@ -241,12 +242,40 @@ def test_token_batches_and_progress(tiny_marian, ct2_cache):
     batches = engine.batches(order, lengths)
     assert sorted(k for b in batches for k in b) == list(range(len(SENTENCES)))
     assert all(len(b) == 1 or max(lengths[k] for k in b) * len(b) <= 120 for b in batches)
-    assert len(batches) >= engine.inter_threads
-    # a small total is still split for the parallel translators
-    assert len(engine.batches(order[:4], lengths)) >= min(4, engine.inter_threads)
+    assert len(batches) >= MIN_BATCHES
+    # a small total is still split for parallel translators
+    assert len(engine.batches(order[:4], lengths)) >= MIN_BATCHES
+    # the same batches whatever the threads (a Ray actor with one CPU, a bigger machine):
+    # the length limit is per batch, so other batches could give other translations
+    for inter in (1, 3):
+        other = CT2Engine(resolve(ModelRef(str(tiny_marian))), dataclasses.replace(
+            settings, ctranslate2=dataclasses.replace(settings.ctranslate2, inter_threads=inter)))
+        assert other.inter_threads == inter and other.batches(order, lengths) == batches
     seen: list[int] = []
     engine.translate(SENTENCES, "be", progress=seen.append)
     assert sum(seen) == len(SENTENCES) and len(seen) == len(batches)
+
+
+def test_example_batches(tiny_marian, ct2_cache):
+    """``batch_type = "examples"``: N sentences per batch, longest first (the default is a
+    token budget: bench/README.md, "Engine batching")."""
+    assert batching("tokens", 32, 2048) == ("tokens", 2048)
+    assert batching("examples", 8, 2048) == ("examples", 8)
+    base = make_settings(ct2_cache)
+    settings = dataclasses.replace(base, ctranslate2=dataclasses.replace(base.ctranslate2, batch_type="examples", batch_examples=5))
+    engine = CT2Engine(resolve(ModelRef(str(tiny_marian))), settings)
+    assert engine.batching == ("examples", 5)
+    lengths = engine.count_tokens(SENTENCES, "be")
+    order = sorted(range(len(lengths)), key=lambda k: -lengths[k])
+    batches = engine.batches(order, lengths)
+    assert [len(b) for b in batches] == [5, 5, 2] and [k for b in batches for k in b] == order
+    assert [len(b) for b in engine.batches(order[:6], lengths)] == [3, 3]  # MIN_BATCHES even for a short list
+    # what the batching changes is only which sentences share a batch: the same translations
+    # as token batches here (the length limit is fixed: ratio 0)
+    fixed = dataclasses.replace(settings, decoding=dataclasses.replace(settings.decoding, max_length_ratio=0.0))
+    tokens = dataclasses.replace(fixed, ctranslate2=dataclasses.replace(fixed.ctranslate2, batch_type="tokens"))
+    assert_same(CT2Engine(resolve(ModelRef(str(tiny_marian))), fixed).translate(SENTENCES, "be"),
+                CT2Engine(resolve(ModelRef(str(tiny_marian))), tokens).translate(SENTENCES, "be"), "examples vs tokens")
 
 
 @pytest.mark.parametrize("engine_cls", [CT2Engine, TransformersEngine])

@@ -34,6 +34,8 @@ from workflow.scoring.checks.base import (
     REGISTRY, Check, CheckInput, CheckParams, Context, Finding, SegmentScore, Span, register,
 )
 from workflow.scoring.checks import confidence, language, length, names, numbers, roundtrip, spelling, untranslated  # noqa: F401  (registration)
+# the Belarusian checks last: the registry's order before them is the learned model's feature order
+from workflow.scoring.checks import crosscheck, leakage, orthography  # noqa: F401,E402  (registration)
 from workflow.scoring.checks.names import Glossary, load_glossary
 
 __all__ = [

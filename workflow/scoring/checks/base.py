@@ -23,6 +23,7 @@ Add a check by subclassing :class:`Check` in a module of this package, giving it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -46,6 +47,7 @@ class CheckInput:
     mt: str  # target-language text to check
     logprob: float | None = None  # mean token log-probability from the engine
     backtranslation: str | None = None  # mt translated back into English
+    other: Mapping[str, str] | None = None  # the other target languages' translations of the same source
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,9 @@ class Check:
     # (two-sided: accepted inside a band)
     higher_is_better: ClassVar[bool | None]
     Params: ClassVar[type[CheckParams]]
+    # False: not a feature of the learned weak-spot model (its training data has nothing this
+    # check can fire on, e.g. Belarusian); a failure then flags the segment by itself
+    in_model: ClassVar[bool] = True
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

@@ -11,7 +11,11 @@
 
 A form matches with case endings: each word of the form is cut to its stem (final
 vowels, ``й``, ``ь`` removed) and may be followed by up to four letters, so
-``Ціханоўская`` also matches ``Ціханоўскай``. When the English name is in the source
+``Ціханоўская`` also matches ``Ціханоўскай``; or on lemmas (``workflow.scoring.checks.lemmas``:
+hunspell's affix rules, pymorphy3 for Russian), so forms whose stem changes match too
+(Russian ``Орёл`` / ``Орла``, Belarusian ``Кіеў`` / ``Кіеве``): every word of the form
+has a word in the text sharing its first two letters and a lemma. Without a dictionary
+(``lemmas.fallback_note``) only the stem rule matches. When the English name is in the source
 and no accepted form is in the target, the check blames the wrong rendering it finds
 (the other language's form, an ``avoid`` form, or a word with the same first letters)
 and otherwise reports the name as missing.
@@ -26,7 +30,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from workflow.core.errors import ConfigError
+from workflow.core.text import words
 from workflow.scoring.checks.base import Check, CheckInput, CheckParams, Span, register
+from workflow.scoring.checks.lemmas import fallback_note, lemmas
 
 _ENDINGS = set("аяоеёуюыіийьэ")
 GLOSSARY_MAX_BYTES = 10 << 20
@@ -134,6 +140,18 @@ class Glossary:
             self._forms[key] = [form_pattern(f) for f in self.terms[i].forms.get(lang, ())]
         return self._forms[key]
 
+    def lemma_match(self, i: int, lang: str, text: str) -> bool:
+        """Is an accepted ``lang`` form of term ``i`` in ``text`` as some inflected form
+        (every word of the form has a word of ``text`` with the same first two letters and a
+        lemma in common)?"""
+        text_words = [w for _, _, w in words(text)]
+        for form in self.terms[i].forms.get(lang, ()):
+            parts = form.split()
+            if all(any(w[:2].lower() == p[:2].lower() and lemmas(w, lang) & lemmas(p, lang) for w in text_words)
+                   for p in parts):
+                return True
+        return False
+
     def in_source(self, source: str) -> list[int]:
         return [i for i, p in enumerate(self._src) if p.search(source)]
 
@@ -185,7 +203,7 @@ class Names(Check):
             if not pats:
                 continue
             checked += 1
-            if any(p.search(inp.mt) for p in pats):
+            if any(p.search(inp.mt) for p in pats) or g.lemma_match(i, self.lang, inp.mt):
                 continue
             problems += 1
             want = t.forms[self.lang][0]
@@ -204,7 +222,8 @@ class Names(Check):
                         spans.append(Span(m.start(), m.end(), f"{t.en[0]}: expected {want}"))
                         found = True
             if not found:
-                spans.append(Span(0, len(inp.mt), f"{t.en[0]} missing: expected {want}"))
+                note = fallback_note(self.lang)
+                spans.append(Span(0, len(inp.mt), f"{t.en[0]} missing: expected {want}" + (f" ({note})" if note else "")))
         if not checked:
             self.skip_reason = "no glossary name in the source"
             return None, []

@@ -1,7 +1,6 @@
 """Spelling: Cyrillic words unknown to the Debian hunspell dictionaries (be_BY, ru_RU).
 
-Uses spylls (pure-Python hunspell, same answers as libhunspell); a dictionary is loaded
-lazily once per language (be about 1.5 s, ru about 2 s) and lookups are cached. Words in
+The dictionaries are found and loaded by ``workflow.scoring.hunspell`` (spylls). Words in
 capitals (acronyms), words that are forms of a glossary name and single letters are not
 looked up; capitalised words inside a sentence are taken for names (the WMT21 MQM
 annotators do not mark unknown names as errors) and skipped. When the dictionary is not installed the check is skipped, not failed.
@@ -9,52 +8,11 @@ annotators do not mark unknown names as errors) and skipped. When the dictionary
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from functools import lru_cache
-
-from spylls.hunspell import Dictionary
 
 from workflow.core.text import is_cyrillic, words
 from workflow.scoring.checks.base import Check, CheckInput, CheckParams, Span, register
-
-DICT_DIRS = ("/usr/share/hunspell", "/usr/share/myspell", "/usr/share/myspell/dicts")
-DICT_NAMES = {"be": "be_BY", "ru": "ru_RU"}
-
-
-def dictionary_path(lang: str) -> str | None:
-    """Base path (without .dic/.aff) of the hunspell dictionary for ``lang``, or None."""
-    name = DICT_NAMES.get(lang)
-    if not name:
-        return None
-    extra = os.environ.get("WORKFLOW_HUNSPELL_DIR")
-    for d in ((extra,) if extra else ()) + DICT_DIRS:
-        base = os.path.join(d, name)
-        if os.path.isfile(base + ".dic") and os.path.isfile(base + ".aff"):
-            return base
-    return None
-
-
-@lru_cache(maxsize=4)
-def dictionary(lang: str):
-    base = dictionary_path(lang)
-    if base is None:
-        return None
-    return Dictionary.from_files(base)
-
-
-@lru_cache(maxsize=200_000)
-def known(lang: str, word: str) -> bool:
-    d = dictionary(lang)
-    if d is None:
-        return True
-    w = word.replace("’", "'").replace("ʼ", "'")
-    if d.lookup(w):
-        return True
-    # hyphenated compounds: every part known
-    if "-" in w:
-        return all(not p or d.lookup(p) or d.lookup(p.lower()) for p in w.split("-"))
-    return False
+from workflow.scoring.hunspell import DICT_NAMES, dictionary_path, known
 
 
 def _sentence_start(text: str, pos: int) -> bool:

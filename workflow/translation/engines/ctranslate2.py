@@ -109,6 +109,16 @@ def thread_layout(inter: int, intra: int, device: str, cores: int | None = None)
     return inter, intra
 
 
+MIN_BATCHES = 2  # a list is cut into at least this many batches (see CT2Engine.batches)
+def batching(setting: str, examples: int, tokens: int) -> tuple[str, int]:
+    """(``"tokens"``, padded source tokens per batch) or (``"examples"``, sentences per
+    batch). Tokens is the default on every shape: on random-weight models of the real
+    shapes, raw CTranslate2 was fastest with token batches on transformer-big and base
+    alike, and the engine's 2,048-token batches were as fast as or faster than 32-example
+    ones (bench/README.md, "Engine batching")."""
+    return (setting, examples if setting == "examples" else tokens)
+
+
 def safe_name(text: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")[:80]
     return f"{slug}-{hashlib.sha256(text.encode()).hexdigest()[:10]}"
@@ -209,6 +219,7 @@ class CT2Engine(Engine):
         self.device = device_for(self.decoding.device, cuda_devices)
         self.compute_type = resolve_compute_type(ct2.compute_type, self.device)
         self.inter_threads, self.intra_threads = thread_layout(ct2.inter_threads, ct2.intra_threads, self.device)
+        self.batching = batching(ct2.batch_type, ct2.batch_examples, self.decoding.batch_tokens)
         try:  # torch-free when workflow.translation.subwords reproduces the tokenizer, else transformers'
             self.tokenizer: Subwords = load_subwords(model.folder, self.family.name, **self.family.tokenizer_kwargs())
         except Exception as e:  # noqa: BLE001 - tokenizer libraries raise TypeError, OSError ... for a bad folder
@@ -272,13 +283,20 @@ class CT2Engine(Engine):
         return min(ok) if ok else 512
 
     def batches(self, order: list[int], lengths: list[int]) -> list[list[int]]:
-        """Token-budget batches over the length-sorted order (longest first). The budget is
-        ``batch_tokens`` padded source tokens, lowered so that there are at least as many
-        batches as parallel translators (otherwise ``inter_threads`` would idle)."""
+        """Batches over the length-sorted order (longest first), by :func:`batching`:
+        ``batch_examples`` sentences, or a budget of ``batch_tokens`` padded source tokens;
+        either is lowered so that even a short list gives ``MIN_BATCHES`` batches, for
+        parallel translators. A constant, not the thread count: the length limit is per
+        batch, so the same list must give the same batches (and translations) on every
+        machine and in every Ray actor, whatever their cores."""
         if not order:
             return []
+        kind, limit = self.batching
+        if kind == "examples":
+            size = max(1, min(limit, math.ceil(len(order) / MIN_BATCHES)))
+            return [order[i : i + size] for i in range(0, len(order), size)]
         padded_total = sum(lengths[k] for k in order)
-        budget = max(1, min(self.decoding.batch_tokens, math.ceil(padded_total / self.inter_threads)))
+        budget = max(1, min(limit, math.ceil(padded_total / MIN_BATCHES)))
         out: list[list[int]] = []
         cur: list[int] = []
         longest = 0
