@@ -191,7 +191,7 @@ def run_worker(name: str, **kw) -> dict:
 
 
 def bench_shape(shape: str, n_sent: int, n_tok: int, naive_n: int, batched_n: int, sweep, rounds: int = 1,
-                contenders: str = "abe", engine_settings: str = "") -> dict:
+                contenders: str = "abe", engine_settings: str = "", decoding_settings: str = "") -> dict:
     import tempfile
 
     from workflow.core.config import ModelRef, load_config
@@ -206,7 +206,7 @@ def bench_shape(shape: str, n_sent: int, n_tok: int, naive_n: int, batched_n: in
     cfg_path = work / "config.toml"
     cfg_path.write_text(
         f'store = "{work / "store.sqlite"}"\ntargets = ["be"]\nengine = "ctranslate2"\n'
-        f'[models]\nbe = "{folder}"\nru = "{folder}"\n[decoding]\nbeam_size = 1\n'
+        f'[models]\nbe = "{folder}"\nru = "{folder}"\n[decoding]\nbeam_size = 1\n{decoding_settings}\n'
         f'[ctranslate2]\ncache_dir = "{CACHE / "ct2"}"\n{engine_settings}\n',
         encoding="utf-8",
     )
@@ -336,6 +336,7 @@ def main() -> None:
                     help="c and d alternate this many times (c's settings in a rotated order, d on a fresh store); best of each")
     ap.add_argument("--contenders", default="abe", help="which of a, b, e to run besides c and d")
     ap.add_argument("--engine-settings", default="", help='d: more [ctranslate2] lines, e.g. \'batch_type = "tokens"\' (default: auto)')
+    ap.add_argument("--decoding-settings", default="", help="d: more [decoding] lines, e.g. 'chunk = 1024'")
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(worker(args)))
@@ -350,7 +351,8 @@ def main() -> None:
     print(machine(), flush=True)
     results = []
     for shape in shapes:
-        res = bench_shape(shape, n, tok, naive, batched, sweep, args.rounds, args.contenders, args.engine_settings.replace("\\n", "\n"))
+        res = bench_shape(shape, n, tok, naive, batched, sweep, args.rounds, args.contenders, args.engine_settings.replace("\\n", "\n"),
+                          args.decoding_settings.replace("\\n", "\n"))
         results.append(res)
         print(table(res), "\n", flush=True)
     if args.json:
