@@ -87,6 +87,7 @@ def test_missing_command_names_the_commands(capsys):
     assert "run, score, translate, models, align, qe, compare, review" in err
 
 
+@pytest.mark.slow  # over ~2 s: make test, not make test-fast
 def test_usage_error_from_the_installed_command_has_no_traceback():
     res = _run("align", "only-one-file.txt")
     assert res.returncode == 2 and res.stdout == ""
@@ -115,6 +116,7 @@ def test_help_shows_square_brackets_and_goes_to_stdout(capsys):
         assert listed and all(line.rstrip().endswith(".") and not line.rstrip().endswith("...") for line in listed)
 
 
+@pytest.mark.slow  # over ~2 s: make test, not make test-fast
 def test_results_on_stdout_notes_on_stderr(small):
     """``workflow models`` prints its table on stdout, so ``workflow models | grep`` works."""
     res = _run("models", "--config", str(small))
@@ -153,6 +155,7 @@ def test_translate_reads_stdin_and_honours_target(small, tmp_path):
     assert be.returncode == 0 and "Translating EN->BE" in be.stderr and len(be.stdout.split("\n")) == len(lines) + 1
 
 
+@pytest.mark.slow  # over ~2 s: make test, not make test-fast
 def test_translate_without_file_fills_only_the_given_target(capsys, small):
     code, out, _ = _cli(capsys, "translate", "--target", "ru", "--config", str(small))
     assert code == 0

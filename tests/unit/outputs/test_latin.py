@@ -157,6 +157,7 @@ def proj(tmp_path_factory, tiny_marian):
     return root, cfg
 
 
+@pytest.mark.slow  # over ~2 s: make test, not make test-fast
 def test_run_writes_latin_and_a_cyrillic_fix_regenerates_it(proj, tmp_path):
     root, cfg = proj
     out = root / "aligned"

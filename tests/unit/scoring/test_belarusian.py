@@ -71,6 +71,7 @@ def test_the_pipeline_comes_from_the_mode_file_with_the_tagger_replaced():
         assert any(s[:3] == ("cg-proc", "-1", "-n") and s[3].endswith(f"{pair}.rlx.bin") for s in stages)
 
 
+@pytest.mark.slow  # over ~2 s: make test, not make test-fast
 @needs_apertium
 @pytest.mark.skipif(shutil.which("apertium") is None, reason="the apertium command is not installed")
 def test_one_batch_gives_every_line_and_the_official_output_where_the_official_mode_works():

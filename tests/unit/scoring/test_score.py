@@ -154,6 +154,7 @@ def write_lines(path: Path, lines: list[str]) -> Path:
     return path
 
 
+@pytest.mark.slow  # over ~2 s: make test, not make test-fast
 @pytest.mark.parametrize("target", ["be", "ru"])
 def test_qe_and_the_pipeline_give_the_same_verdicts(tmp_path, target):
     rows = tatoeba_be() if target == "be" else RU
