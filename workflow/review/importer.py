@@ -443,13 +443,19 @@ def judge(cands: list[Candidate], ctx: Context, problems: list[Problem] | None =
     return [f for f, _ in fixes.values()], unchanged, problems, needs_work
 
 
-def _fix_problem(c: Candidate, text: str, seg: Segment, ctx: Context) -> str | None:
-    """Why a new text cannot be the ``c.target`` fix of ``seg``, or None."""
+def text_fits(target: str, seg_id: str, text: str, seg: Segment) -> str | None:
+    """Why ``text`` cannot be stored as any ``target`` text of ``seg`` (too long for its
+    English, control characters), or None: for a fix and for a needs-work draft alike."""
     limit = cell_limit(seg.text)
     if len(text) > limit:
-        return (f"the {c.target} text of {c.seg_id} has {len(text):,} characters, more than the {limit:,} a "
+        return (f"the {target} text of {seg_id} has {len(text):,} characters, more than the {limit:,} a "
                 f"translation of its {len(seg.text):,}-character English may have: pasted into the wrong cell?")
-    why = text_problem(text)
+    return text_problem(text)
+
+
+def _fix_problem(c: Candidate, text: str, seg: Segment, ctx: Context) -> str | None:
+    """Why a new text cannot be the ``c.target`` fix of ``seg``, or None."""
+    why = text_fits(c.target, c.seg_id, text, seg)
     if why:
         return why
     for other in ctx.targets if cyrillic_letters(text) >= MIN_LETTERS else ():  # names may be the same in both

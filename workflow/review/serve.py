@@ -55,8 +55,7 @@ from workflow.core.records import Row, is_flagged
 from workflow.core.store import Store
 from workflow.outputs import parquet
 from workflow.outputs.html import esc
-from workflow.review.content import cell_limit, text_problem
-from workflow.review.importer import Context, context, judge
+from workflow.review.importer import Context, context, judge, text_fits
 from workflow.review.memory import Memory, StaleRevision
 from workflow.review.parse import Candidate
 from workflow.scoring.checks import load_glossary
@@ -293,9 +292,7 @@ class Session:
             return {"unchanged": not fixes}
 
         def needs_work(seg, key):
-            why = text_problem(text) or (None if len(text) <= cell_limit(seg.text) else
-                                         f"the {target} text has {len(text):,} characters, more than the "
-                                         f"{cell_limit(seg.text):,} a translation of this English may have")
+            why = text_fits(target, sid, text, seg)  # the checks of a fix that apply to a draft
             if why:
                 raise ApiError(422, "refused", why)
             self.memory.put_mark(key, sid, text, who, revision)
