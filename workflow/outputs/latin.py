@@ -17,6 +17,7 @@ and a column of the review page without an edit button.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 
 from belorthography import Orthography, convert
@@ -29,7 +30,12 @@ SOURCE = "be"  # the target it is made from
 
 def to_latin(text: str | None) -> str | None:
     """Łacinka of Belarusian Cyrillic ``text`` (None stays None)."""
-    return None if text is None else convert(text, Orthography.OFFICIAL, Orthography.LATIN)
+    return None if text is None else _convert(text)
+
+
+@functools.lru_cache(maxsize=8192)  # every writer (TSV, workbook, TMX, both XLIFFs, page) asks for the same texts
+def _convert(text: str) -> str:
+    return convert(text, Orthography.OFFICIAL, Orthography.LATIN)
 
 
 def wanted(on: bool, targets: Sequence[str]) -> bool:
