@@ -242,8 +242,10 @@ class Encoder:
         """Encode ``texts``; ``progress(n)`` is called after each batch. The texts in
         ``remember`` are kept (up to MEMO_BYTES, least recently used dropped first) and not
         encoded again by a later call: the same English for each target language of a run.
-        The encoder is batch-invariant, so a remembered text has exactly the vectors it
-        would get encoded again."""
+        A remembered text has the vectors it would get encoded again in the same batch;
+        beside other texts (other padding) they differ by float rounding (~1e-7, measured),
+        which can move a probability in the third decimal (why ``workflow.scale.parts``
+        scores fixed parts on both executors)."""
         found = {t: self.memo[t] for t in dict.fromkeys(texts) if t in self.memo}
         for t in found:
             self.memo.move_to_end(t)

@@ -159,7 +159,7 @@ def test_the_english_is_encoded_once_for_all_targets_and_the_spinner_shows_once(
     second = score_segments(src, ru, "ru", settings, reporter=rep)
     assert encoded == ru  # the English came from the first target's encoding
     assert len(rep.spinners) == 1 and "weak-spot encoder" in rep.spinners[0]
-    # the remembered vectors are the ones a fresh encoding gives (the encoder is batch-invariant)
+    # the remembered vectors are the ones a fresh encoding of the same batch gives
     fresh = real(src)
     assert all(np.array_equal(a.word_vecs, b.word_vecs) for a, b in zip(fresh, enc.encode(src)))
     monkeypatch.undo()
