@@ -4,6 +4,11 @@ orthographies, the BE<->RU cross-check, the inflection-aware glossary.
 Reads ``../shared/data/ntrex128`` (NTREX-128, CC BY-SA 4.0: 1,997 news sentences, human
 EN/BE/RU, document ids); nothing is vendored.
 
+**Split by document** (fixed): NTREX's 123 documents in file order (DOCUMENT_IDS.tsv),
+alternating: the 1st, 3rd, 5th ... document form the **tuning** half (the only data the
+checks' rules and thresholds may be tuned on), the 2nd, 4th ... the **held-out** half
+(what the figures are). Every measure below is reported per half, held-out first.
+
 - **clean**: the human Belarusian and Russian of NTREX, each document one batch (the
   cross-check compares the two references): the share of segments each new check fails
   (every failure flags the segment: the checks are not features of the learned model).
@@ -20,12 +25,18 @@ EN/BE/RU, document ids); nothing is vendored.
   removed), a changed number, or a name swapped for a name of another sentence. Per
   (segment, target): precision and recall of the ``crosscheck`` failures over the
   injected segments' two targets and as many clean segments.
+- **latin** (``--latin-pair FILE``): agreement of the Łacinka converters with a human or
+  publisher's Łacinka text: FILE is a TSV of paragraphs, Cyrillic<TAB>Łacinka (``#`` lines
+  are comments); per converter, paragraphs exactly right (whitespace runs made one space)
+  and the character error rate (Levenshtein distance / reference length, rapidfuzz).
+  The texts found (bench/README.md cites them) are not freely licensed, so no FILE is
+  vendored.
 - **glossary**: ``corpus/glossary.toml`` names whose English is in an NTREX source: share
   found in the BE/RU reference by exact form, by the stem rule, by lemmas, by both; and
   how often each rule matches a name in a reference whose English does not have it.
 
-    python bench/belarusian.py            # all of NTREX
-    python bench/belarusian.py --quick    # 300 segments; last line:
+    python bench/belarusian.py            # both halves of NTREX (--latin-pair FILE adds the Łacinka measure)
+    python bench/belarusian.py --quick    # 300 held-out segments; last line:
         # leak_precision=<p> leak_recall=<r> clean_flag_rate=<c> cross_precision=<a> cross_recall=<b>
 """
 
@@ -36,16 +47,19 @@ import random
 import re
 import sys
 import time
+import warnings
 from collections import Counter
 from pathlib import Path
 
 from belorthography import Orthography, convert
+from rapidfuzz.distance import Levenshtein
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from workflow.core.config import Checks  # noqa: E402
 from workflow.core.text import is_cyrillic, words  # noqa: E402
+from workflow.outputs.latin import to_latin  # noqa: E402
 from workflow.scoring.belarusian import apertium  # noqa: E402
 from workflow.scoring.checks import REGISTRY, CheckInput, load_glossary, run_checks  # noqa: E402
 from workflow.scoring.checks.names import form_pattern  # noqa: E402
@@ -64,6 +78,15 @@ def load() -> tuple[list[str], list[str], list[str], list[str]]:
     docs = lines("DOCUMENT_IDS.tsv")
     assert len(en) == len(be) == len(ru) == len(docs), "NTREX files differ in length"
     return en, be, ru, [d.split("\t")[0] for d in docs]
+
+
+def split(docs: list[str]) -> dict[str, list[int]]:
+    """{"held-out": [...], "tuning": [...]}: segment indices by alternating documents in file order."""
+    order = {d: n for n, d in enumerate(dict.fromkeys(docs))}
+    halves: dict[str, list[int]] = {"held-out": [], "tuning": []}
+    for i, d in enumerate(docs):
+        halves["tuning" if order[d] % 2 == 0 else "held-out"].append(i)
+    return halves
 
 
 def seg_ids(docs: list[str], idx: list[int]) -> list[str]:
@@ -209,6 +232,7 @@ def cross(idx, en, be, ru, docs, rng: random.Random) -> dict:
                 break
     res = score(idx, en, be2, ru2, docs)
     tp = fp = 0
+    false: list = []
     by_kind: Counter = Counter()
     kind_total: Counter = Counter(k for _, k in injected.values())
     for target in ("be", "ru"):
@@ -220,9 +244,10 @@ def cross(idx, en, be, ru, docs, rng: random.Random) -> dict:
                 by_kind[injected[i][1]] += 1
             elif hit:
                 fp += 1
+                false.append((target, r.seg_id, [sp for sp in r.spans if sp[2].startswith("crosscheck")][:2]))
     total = len(injected)
     return {"precision": tp / max(1, tp + fp), "recall": tp / max(1, total), "tp": tp, "fp": fp, "total": total,
-            "by_kind": {k: (by_kind[k], kind_total[k]) for k in kind_total}}
+            "by_kind": {k: (by_kind[k], kind_total[k]) for k in kind_total}, "false": false}
 
 
 def glossary(en, be, ru) -> dict:
@@ -252,41 +277,105 @@ def glossary(en, be, ru) -> dict:
     return out
 
 
+def measure(name: str, idx, en, be, ru, docs, args, rng: random.Random) -> dict:
+    """Every measure on the segments ``idx`` of one half, printed under ``name``."""
+    t0 = time.time()
+    c = clean(idx, en, be, ru, docs)
+    print(f"[{name}] clean NTREX ({len(idx)} segments per target, {time.time() - t0:.1f} s): share failing")
+    for k, v in c["rates"].items():
+        print(f"  {k:16s} {v:.3f}")
+    for target, sid, spans in c["examples"][: args.examples]:
+        print(f"  e.g. {target} {sid}: {spans}")
+    leak = leakage(idx, en, be, ru, docs, args.words, rng)
+    print(f"[{name}] leakage, {args.words} Russian words injected per Belarusian sentence (per word):")
+    for label, (p, r, tp, fp, total) in leak.items():
+        print(f"  {label:18s} precision {p:.3f} recall {r:.3f} (tp {tp}, fp {fp}, injected {total})")
+    for norm, (p, r, n_changed) in orthography(idx, en, be, docs).items():
+        print(f"[{name}] orthography ({norm}), every fifth segment made classical by belorthography "
+              f"({n_changed} changed): precision {p:.3f} recall {r:.3f}")
+    t0 = time.time()
+    x = cross(idx, en, be, ru, docs, rng)
+    print(f"[{name}] cross-check, one fault in one target of {x['total']} segments ({time.time() - t0:.1f} s): "
+          f"precision {x['precision']:.3f} recall {x['recall']:.3f} (tp {x['tp']}, fp {x['fp']})")
+    for k, (hit, tot) in sorted(x["by_kind"].items()):
+        print(f"  {k:9s} recall {hit / max(1, tot):.3f} ({hit}/{tot})")
+    for target, sid, spans in x["false"][: args.examples]:
+        print(f"  false flag {target} {sid}: {spans}")
+    return {"clean": c, "leak": leak, "cross": x}
+
+
+def converters() -> dict:
+    """The Łacinka converters to compare: the one the outputs use (belorthography, official
+    Cyrillic in), belorthography taking the text as classical, and latynkatar when installed
+    (``pip install -e '.[bench]'``)."""
+    out = {"belorthography (outputs.latin)": to_latin,
+           "belorthography, classical in": lambda t: convert(t, Orthography.CLASSICAL, Orthography.LATIN)}
+    try:
+        import latynkatar  # optional: only this comparison needs it
+    except ImportError:
+        print("note: latynkatar not installed; `pip install -e '.[bench]'` adds it to the comparison")
+    else:
+        def _latynkatar(text: str) -> str:
+            with warnings.catch_warnings():  # its convert() warns that it is deprecated
+                warnings.simplefilter("ignore", DeprecationWarning)
+                return latynkatar.convert(text)
+        out["latynkatar"] = _latynkatar
+    return out
+
+
+def latin(paths: list[str]) -> dict:
+    """{converter: (paragraphs exactly right, paragraphs, character error rate)} over the
+    Cyrillic/Łacinka paragraph pairs of ``paths``."""
+    pairs = []
+    for path in paths:
+        for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip() and not line.startswith("#"):
+                parts = line.split("\t")
+                if len(parts) != 2:
+                    raise SystemExit(f"{path}:{n}: expected Cyrillic<TAB>Łacinka, got {len(parts)} fields")
+                pairs.append(tuple(" ".join(p.split()) for p in parts))
+    out = {}
+    for name, fn in converters().items():
+        got = [" ".join(fn(cyr).split()) for cyr, _ in pairs]
+        exact = sum(g == lat for g, (_, lat) in zip(got, pairs))
+        errors = sum(Levenshtein.distance(g, lat) for g, (_, lat) in zip(got, pairs))
+        out[name] = (exact, len(pairs), errors / max(1, sum(len(lat) for _, lat in pairs)))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="300 segments (last line: the five figures)")
-    ap.add_argument("--n", type=int, default=None, help="segments to sample (default: all, 300 with --quick)")
+    ap.add_argument("--quick", action="store_true", help="300 held-out segments (last line: the five figures)")
+    ap.add_argument("--n", type=int, default=None, help="segments to sample per half (default: all, 300 with --quick)")
+    ap.add_argument("--half", choices=("held-out", "tuning", "both"), default=None,
+                    help="which half of the document split (default: both, held-out with --quick)")
     ap.add_argument("--words", type=int, default=2, help="Russian words injected per Belarusian sentence")
+    ap.add_argument("--examples", type=int, default=8, help="false flags to print per half")
     ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--latin-pair", action="append", default=[], metavar="FILE",
+                    help="TSV of Cyrillic<TAB>Łacinka paragraphs: measure the converters on it (repeatable)")
+    ap.add_argument("--latin-only", action="store_true", help="only the --latin-pair measure")
     args = ap.parse_args()
+    if args.latin_pair:
+        for name, (exact, total, cer) in latin(args.latin_pair).items():
+            print(f"latin {name:32s} {exact}/{total} paragraphs exactly right, character error rate {cer:.4f}")
+        if args.latin_only:
+            return 0
     why = apertium.available("bel-rus") or apertium.available("rus-bel")
     if why:
         print(f"note: {why}; the cross-check is skipped (cross figures are 0)")
     en, be, ru, docs = load()
-    rng = random.Random(args.seed)
-    n = args.n or (300 if args.quick else len(en))
-    idx = sorted(rng.sample(range(len(en)), min(n, len(en))))
-    t0 = time.time()
-    c = clean(idx, en, be, ru, docs)
-    t_clean = time.time() - t0
-    print(f"clean NTREX ({len(idx)} segments per target, {t_clean:.1f} s): share failing")
-    for k, v in c["rates"].items():
-        print(f"  {k:16s} {v:.3f}")
-    for target, sid, spans in c["examples"][:8]:
-        print(f"  e.g. {target} {sid}: {spans}")
-    leak = leakage(idx, en, be, ru, docs, args.words, rng)
-    print(f"leakage, {args.words} Russian words injected per Belarusian sentence (per word):")
-    for name, (p, r, tp, fp, total) in leak.items():
-        print(f"  {name:18s} precision {p:.3f} recall {r:.3f} (tp {tp}, fp {fp}, injected {total})")
-    for norm, (p, r, n_changed) in orthography(idx, en, be, docs).items():
-        print(f"orthography ({norm}), every fifth segment made classical by belorthography ({n_changed} changed): "
-              f"precision {p:.3f} recall {r:.3f}")
-    t0 = time.time()
-    x = cross(idx, en, be, ru, docs, rng)
-    print(f"cross-check, one fault in one target of {x['total']} segments ({time.time() - t0:.1f} s): "
-          f"precision {x['precision']:.3f} recall {x['recall']:.3f} (tp {x['tp']}, fp {x['fp']})")
-    for k, (hit, tot) in sorted(x["by_kind"].items()):
-        print(f"  {k:9s} recall {hit / max(1, tot):.3f} ({hit}/{tot})")
+    halves = split(docs)
+    which = args.half or ("held-out" if args.quick else "both")
+    results = {}
+    for name in ("held-out", "tuning"):
+        if which not in (name, "both"):
+            continue
+        rng = random.Random(args.seed)
+        pool = halves[name]
+        n = args.n or (300 if args.quick else len(pool))
+        idx = sorted(rng.sample(pool, min(n, len(pool))))
+        results[name] = measure(name, idx, en, be, ru, docs, args, rng)
     if not args.quick:
         gl = glossary(en, be, ru)
         for lang, cnt in gl.items():
@@ -294,9 +383,10 @@ def main() -> int:
             print(f"glossary {lang}: {cnt['total']} names in the sources; found by "
                   + ", ".join(f"{k} {cnt[k] / tot:.3f}" for k in ("exact", "stem", "lemma", "stem+lemma"))
                   + f"; matched where the English lacks the name: stem {cnt['false stem']}, lemma {cnt['false lemma']}")
-    lp, lr = leak["leakage"][0], leak["leakage"][1]
-    print(f"leak_precision={lp:.3f} leak_recall={lr:.3f} clean_flag_rate={c['flag_rate']:.3f} "
-          f"cross_precision={x['precision']:.3f} cross_recall={x['recall']:.3f}")
+    r = results.get("held-out") or next(iter(results.values()))
+    lp, lr = r["leak"]["leakage"][0], r["leak"]["leakage"][1]
+    print(f"leak_precision={lp:.3f} leak_recall={lr:.3f} clean_flag_rate={r['clean']['flag_rate']:.3f} "
+          f"cross_precision={r['cross']['precision']:.3f} cross_recall={r['cross']['recall']:.3f}")
     return 0
 
 

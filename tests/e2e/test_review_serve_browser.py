@@ -1,7 +1,8 @@
 """`workflow review serve` in a real browser: Playwright driving Debian's Chromium against the
 real server (a child process, uvicorn). Edit the Belarusian of a flagged segment, approve,
 reload and see it saved; a second browser context edits the same segment and is shown the
-conflict; hostile document text stays text; the page works under its own CSP."""
+conflict; hostile document text stays text; the page works under its own CSP; with
+``[outputs] latin`` a saved Belarusian fix shows its new Łacinka, read-only."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from serve_project import HOSTILE_EN, make_project, start_server
 
 from workflow.core.config import load_config
+from workflow.outputs.latin import to_latin
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 CHROMIUM = shutil.which("chromium")
@@ -141,3 +143,29 @@ def test_edit_approve_reload_conflict_and_hostile_text(server, browser):
     alice.wait_for_selector(f"section.seg[data-id='{FIRST}'] .cell[data-target='be'] .msg.ok")
     assert _cell(alice, FIRST).locator("textarea").input_value() == ALICE
     assert problems == []  # no CSP violation, no script error
+
+
+def test_with_latin_on_a_saved_belarusian_fix_shows_its_new_lacinka(tmp_path, browser):
+    cfg = make_project(tmp_path)
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "\n[outputs]\nlatin = true\n", encoding="utf-8")
+    proc, url = start_server(cfg, "--reviewer", "alice")
+    try:
+        problems: list[str] = []
+        page = _open(browser, url, "alice", problems)
+        cell = _cell(page, FIRST)
+        mt = cell.locator(".mt").text_content()
+        lat = cell.locator(".latin")
+        assert lat.get_attribute("lang") == "be-Latn" and lat.text_content().endswith(to_latin(mt))
+        assert lat.evaluate("e => e.isContentEditable") is False and cell.locator("textarea").count() == 1
+        assert _cell(page, FIRST, "ru").locator(".latin").count() == 0
+        cell.locator("textarea").fill(ALICE)
+        cell.locator("button.approve").click()
+        page.wait_for_selector(f"section.seg[data-id='{FIRST}'] .cell[data-target='be'] .msg.ok")
+        assert _cell(page, FIRST).locator(".latin").text_content().endswith(to_latin(ALICE))
+        page.reload()
+        page.wait_for_selector("html[data-ready='1']")
+        assert _cell(page, FIRST).locator(".latin").text_content() == "be-Latn (read-only): " + to_latin(ALICE)
+        assert not problems, problems
+    finally:
+        proc.terminate()
+        proc.wait(10)

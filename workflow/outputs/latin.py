@@ -5,13 +5,16 @@ is converted when the outputs are written, so an approved Cyrillic fix brings it
 Łacinka with it on the next write. The converter is PyPI ``belorthography`` (MIT,
 offline), official Cyrillic to Łacinka, chosen by measurement (issue #17, bench/README.md
 "Łacinka output"): 37 of 38 paragraphs right on a human-written Łacinka article, against
-27 for ``latynkatar``. Its path goes through the classical norm (soft-sign assimilation:
-``снег`` -> ``śnieh``), as written Łacinka does; a text already classical converts the same.
+27 for ``latynkatar``; 4 of 5 against 2 of 5 on a Naša Niva article and the paper's own
+Łacinka edition (``bench/belarusian.py --latin-pair``). Its path goes through the
+classical norm (soft-sign assimilation: ``снег`` -> ``śnieh``), as written Łacinka does; a
+text already classical converts the same.
 
 The Łacinka is read-only everywhere: a TSV/workbook column that ``workflow review import``
 never takes as a fix (``workflow.review.importer`` refuses an edited one), a separate
-``be-Latn`` XLIFF per document (refused the same way), a ``be-Latn`` variant in the TMX
-and a column of the review page without an edit button.
+``be-Latn`` XLIFF per document (refused the same way), a ``be-Latn`` variant in the TMX,
+a column of the review page without an edit button, and a read-only line under the
+Belarusian box of ``workflow review serve``.
 """
 
 from __future__ import annotations

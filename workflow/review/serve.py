@@ -16,7 +16,9 @@ made while a run holds the lock waits up to :data:`SAVE_WAIT` s, then is refused
 based on (``Memory`` keeps one per segment and language); an older one is refused with
 409 and the text saved meanwhile, so no update is lost silently, between reviewers or
 between two tabs of one. When ``aligned/`` or the corpus changes on disk (a run, a
-refresh), the next request reloads them.
+refresh), the next request reloads them. With ``[outputs] latin`` each Belarusian cell
+also carries its Łacinka (``outputs.latin``) of the approved text, else the MT: shown
+read-only, never a save's field (only a target language can be saved).
 
 Writes need the session's token in the ``X-Review-Token`` header (the page carries it
 in a meta tag; a cross-site form cannot set a header: that is the CSRF protection),
@@ -53,7 +55,7 @@ from workflow.core.errors import InputError, WorkflowError
 from workflow.core.lock import ProjectBusy, project_lock
 from workflow.core.records import Row, is_flagged
 from workflow.core.store import Store
-from workflow.outputs import parquet
+from workflow.outputs import latin, parquet
 from workflow.outputs.html import esc
 from workflow.review.importer import Context, context, judge, text_fits
 from workflow.review.memory import Memory, StaleRevision
@@ -157,13 +159,16 @@ class Session:
         return {"id": sid, "doc": first.doc_id, "en": first.en, "en_hash": first.hash, "skip": first.skip_reason,
                 "editable": current, "per": per}
 
-    @staticmethod
-    def _cell(r: Row, fix, revision: int, mark) -> dict:
+    def _cell(self, r: Row, fix, revision: int, mark) -> dict:
         if r.is_skipped:
             return {"skipped": True}
         fix = fix if fix is not None and not fix.stale else None
         needs_work = _needs_work(fix, mark)
-        return {"mt": r.mt, "text": fix.text if fix else r.mt, "approved": fix is not None,
+        shown = {}
+        if r.target == latin.SOURCE and latin.wanted(self.config.outputs.latin, self.config.targets):
+            # read-only: made from the approved text (else the MT), never a field of a save
+            shown["latin"] = latin.to_latin(fix.text if fix else r.mt)
+        return {**shown, "mt": r.mt, "text": fix.text if fix else r.mt, "approved": fix is not None,
                 "reviewer": fix.reviewer if fix else None, "reviewed_at": fix.created if fix else None,
                 "revision": revision, "needs_work": needs_work, "draft": mark.text if needs_work else None,
                 "marked_by": mark.reviewer if needs_work else None,

@@ -18,6 +18,7 @@ from workflow.core.config import load_config
 from workflow.core.lock import project_lock
 from workflow.core.store import Store
 from workflow.outputs import parquet
+from workflow.outputs.latin import to_latin
 from workflow.review import memory as memory_module
 from workflow.review import serve
 from workflow.review.importer import ImportRejected, import_files
@@ -487,3 +488,27 @@ def test_a_port_in_use_is_one_message(project, capsys):
         busy.close()
     err = capsys.readouterr().err
     assert e.value.code == 2 and "cannot listen on 127.0.0.1:" in err and "Traceback" not in err
+
+
+def test_with_latin_on_a_saved_belarusian_fix_shows_its_new_lacinka_read_only(tmp_path):
+    cfg_path = make_project(tmp_path)
+    cfg_path.write_text(cfg_path.read_text(encoding="utf-8") + "\n[outputs]\nlatin = true\n", encoding="utf-8")
+    session = Session(load_config(cfg_path), "alice")
+    try:
+        client = TestClient(create_app(session, TOKEN), base_url=BASE)
+        seg = _seg(client)
+        assert seg["per"]["be"]["latin"] == to_latin(seg["per"]["be"]["mt"]) and "latin" not in seg["per"]["ru"]
+        r = _save(client, seg, BE_FIX)
+        assert r.status_code == 200, r.text
+        assert r.json()["cell"]["latin"] == to_latin(BE_FIX) == "Łukašenka skazaŭ, što pratesty skončylisia."
+        assert _seg(client)["per"]["be"]["latin"] == to_latin(BE_FIX)  # a reload shows it
+        # the Łacinka is no target: a save of it is refused and nothing is stored under it
+        r = _save(client, seg, "Łukašenka skazaŭ inšaje.", target="be-Latn", revision=0)
+        assert r.status_code == 400 and r.json()["error"] == "wrong_language"
+        assert _stored(session.config, seg, "be-Latn")[:2] == (None, 0)
+    finally:
+        session.close()
+
+
+def test_without_latin_no_cell_carries_a_lacinka(client):
+    assert all("latin" not in c for s in client.get("/api/segments").json()["segments"] for c in s["per"].values())

@@ -144,6 +144,13 @@ function cellBox(s, t) {
   });
   area.addEventListener("focus", () => { state.target = t; });
   box.appendChild(area);
+  if (typeof c.latin === "string") {  // [outputs] latin: the Łacinka of the approved text, read-only
+    const lat = el("div", "latin", c.latin);
+    lat.lang = "be-Latn";
+    lat.title = "Łacinka made from the approved Belarusian (else the MT); fix the Cyrillic text";
+    lat.prepend(el("span", "tag", "be-Latn (read-only): "));
+    box.appendChild(lat);
+  }
   const { box: mt, reasons } = highlighted(c.mt, c.spans);
   if (c.approved || c.needs_work) mt.prepend(el("span", "tag", "MT: "));
   box.appendChild(mt);

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 NORMS = ("official", "classical")
 _CLUSTER = r"(?:[сзн]|дз|ц(?=ь[цв]))"  # ць only in жыцьцё, чацьвер (official барацьба, супраць-)
@@ -56,7 +57,8 @@ class Marker:
     form: str
 
 
-def markers(text: str) -> list[Marker]:
+@lru_cache(maxsize=16_384)  # the check reads each text twice (the document's counts, then the segment)
+def markers(text: str) -> tuple[Marker, ...]:
     """Every form of ``text`` that belongs to one norm only, in text order."""
     out = []
     for norm, pats in MARKERS.items():
@@ -67,7 +69,7 @@ def markers(text: str) -> list[Marker]:
                 if norm == "classical" and OFFICIAL_TOO.search(m.group()):
                     continue
                 out.append(Marker(m.start(), m.end(), norm, reason, m.group()))
-    return sorted(out, key=lambda x: (x.start, x.end))
+    return tuple(sorted(out, key=lambda x: (x.start, x.end)))
 
 
 def norm_of(counts: dict[str, int]) -> str | None:

@@ -5,10 +5,13 @@ The other target's text is brought into this target's language with Apertium (Ru
 batched call per run, see ``workflow.scoring.belarusian.apertium``) and compared word by
 word with this target's text, so every blamed word is a word of the checked text:
 
-- **numbers**: a number here that neither the other target nor the English has;
+- **numbers**: a number here that neither the other target nor the English has (nor the
+  English's figures in metric units, 24-hour time or as a decade, rounded as translators
+  round: 40 miles, 65 км; 3 p.m., 15:00);
 - **names**: a capitalised word inside the sentence whose consonant skeleton (Ціханоўская,
   Тихановская, Tsikhanouskaya: ``tgnvsk``) matches no name of the other target nor of the
-  English;
+  English (whose names count also part by part and without a silent h: Ann-Laure, Анн;
+  Reeher, Риер);
 - **omission**: a run of ``min_run`` or more content words of the other target (after
   Apertium) with no counterpart here, while this text is also short for its English
   (length against the usual ratio to its English, USUAL_LENGTH) and shorter than the other target is; the
@@ -24,6 +27,7 @@ flags the segment (bench/belarusian.py measures the false flags on clean NTREX).
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
 
@@ -98,6 +102,57 @@ def _scaled(n: str, known: set[str]) -> bool:
     return any(abs(v * f - k) < 1e-6 * max(1.0, k) for k in values for f in (1e3, 1e6, 1e-3, 1e-6))
 
 
+# A translator may convert the English's units (85 mph -> 137 км/ч, 3 p.m. -> 15:00, the 1930s ->
+# 30-е): those numbers are the English's, not disagreements. Factors to the metric unit a
+# Russian or Belarusian text uses, applied when the English names the unit.
+_UNITS = ((re.compile(r"\b(?:miles?|mph)\b", re.I), (1.609344,)),
+          (re.compile(r"\b(?:pounds?|lbs?)\b", re.I), (0.45359237,)),
+          (re.compile(r"\binch(?:es)?\b", re.I), (2.54,)),
+          (re.compile(r"\b(?:foot|feet|ft)\b", re.I), (0.3048, 30.48)),
+          (re.compile(r"\byards?\b", re.I), (0.9144,)),
+          (re.compile(r"\bounces?\b|\boz\b", re.I), (28.349523,)),
+          (re.compile(r"\bgallons?\b", re.I), (3.785412,)),
+          (re.compile(r"\bacres?\b", re.I), (0.404686,)),
+          (re.compile(r"\bstones?\b", re.I), (6.350293,)))
+_FAHRENHEIT = re.compile(r"°\s*F\b|\bdegrees?\b|\bFahrenheit\b", re.I)
+_CELSIUS = re.compile(r"°\s*C\b|\bCelsius\b", re.I)
+_PM = re.compile(r"(\d{1,2})(?::\d\d)?\s*p\.?\s?m\b", re.I)
+_DECADE = re.compile(r"\b\d\d(\d0)[’']?s\b")
+
+
+def _roundings(v: float) -> set[float]:
+    """The ways a translator writes a converted figure: to the unit below or above, one
+    decimal, 1-3 significant figures, the nearest five (from 10 on)."""
+    out = {float(math.floor(v)), float(math.ceil(v)), round(v, 1)}
+    if v >= 10:
+        out.add(5.0 * round(v / 5))
+    if v > 0:
+        for k in (1, 2, 3):
+            out.add(round(v, k - 1 - math.floor(math.log10(v))))
+    return out
+
+
+def _converted(source: str) -> set[float]:
+    """Numbers the English's figures become in metric units, in 24-hour time and as decades."""
+    values = [float(n) for n in _numbers(source) if n.replace(".", "", 1).isdigit()]
+    out: set[float] = set()
+    for unit, factors in _UNITS:
+        if unit.search(source):
+            out |= {r for v in values for f in factors for r in _roundings(v * f)}
+    if _FAHRENHEIT.search(source) and not _CELSIUS.search(source):
+        out |= {r for v in values for r in _roundings((v - 32) * 5 / 9)}
+    out |= {float(int(m.group(1)) + 12) for m in _PM.finditer(source) if int(m.group(1)) < 12}
+    out |= {float(m.group(1)) for m in _DECADE.finditer(source)}
+    return out
+
+
+def _is_converted(n: str, converted: set[float]) -> bool:
+    try:
+        return float(n) in converted
+    except ValueError:
+        return False
+
+
 # characters of a translation per character of its English: the median over NTREX-128's 1,997
 # human translations (be 1.033, ru 1.104; the same to 0.007 in either half). A fixed figure,
 # not the run's own median, so a segment's verdict does not depend on which other segments
@@ -109,10 +164,23 @@ def _key(word: str) -> str:
     return word.lower().replace("ё", "е")[:5]
 
 
+_SILENT_H = re.compile(r"(?<![sckztg])h", re.I)  # Reeher: Риер; not the h of sh, ch, kh, zh, th
+
+
 def _names(text: str, latin: bool = False) -> list[str]:
-    """Skeletons of the capitalised words of ``text`` (Latin ones only when ``latin``)."""
-    return [skeleton(w) for s, e, w in words(text)
-            if w[0].isupper() and (bool(LATIN.search(w)) == latin)]
+    """Skeletons of the capitalised words of ``text``; with ``latin``, of its Latin ones,
+    each part of a hyphenated one also on its own (Ann-Laure: Анн; Byeong-seug: Сеуг), and
+    also without a silent h (Reeher: Риер)."""
+    out = []
+    for _, _, w in words(text):
+        if not w[0].isupper() or (latin and not LATIN.search(w)):
+            continue
+        out.append(skeleton(w))
+        if latin:
+            parts = [p for p in w.split("-") if p] if "-" in w else []
+            out += [skeleton(p) for p in parts]
+            out += [skeleton(_SILENT_H.sub("", p)) for p in (w, *parts) if _SILENT_H.search(p)]
+    return out
 
 
 @register("crosscheck")
@@ -198,19 +266,20 @@ class CrossCheck(Check):
         mine_numbers = _numbers(inp.mt)
         missing_numbers = {n for n in _numbers(theirs) - mine_numbers if not _scaled(n, mine_numbers)}
         known_numbers = _numbers(theirs) | _numbers(inp.source)
+        converted = _converted(inp.source)
         for m in NUMBER.finditer(inp.mt):
             n = _number(m.group())
-            if inp.mt[m.start() - 1:m.start()] == ":" or n in known_numbers or _scaled(n, known_numbers):
+            if (inp.mt[m.start() - 1:m.start()] == ":" or n in known_numbers or _scaled(n, known_numbers)
+                    or _is_converted(n, converted)):
                 continue
             if missing_numbers:
                 spans.append(Span(m.start(), m.end(), f"number {m.group()}: the {them} has "
                                   f"{', '.join(sorted(missing_numbers))} here, and the English not {m.group()}"))
         # names: one here that neither they nor the English have, while they have one this text lacks
         mine_names = self._candidate_names(inp.mt, self.lang)
-        their_names = [skeleton(w) for _, _, w in words(theirs) + words(pivot) if w[:1].isupper()]
-        their_names += _names(inp.source, latin=True)
+        their_names = _names(theirs) + _names(pivot) + _names(inp.source, latin=True)
         their_keys = {_key(w) for _, _, w in words(pivot) + words(theirs)}
-        mine_all = [skeleton(w) for _, _, w in words(inp.mt) if w[:1].isupper()]
+        mine_all = _names(inp.mt)
         lacking = [w for _, _, w in self._candidate_names(theirs, other)
                    if not any(_same_name(skeleton(w), x) for x in mine_all)]
         for s, e, w in mine_names if lacking else []:
