@@ -12,14 +12,17 @@ cache. Each corpus is translated into be and ru by the tests' tiny random Marian
 (``stage_seconds``), and the output bytes from ``aligned/``.
 
     .venv/bin/python bench/scale.py [--quick] [--sizes 1000,10000,50000] [--scorer checks|model]
-                                    [--executor local|ray] [--ray ADDRESS]
+                                    [--executor local|ray] [--ray ADDRESS] [--batch-size N]
 
 ``--quick``: 1k and 10k only (under 10 minutes on 2 cores with the checks' scorer). The
 last line is ``time_ratio_10x=<x> rss_ratio_10x=<y> out_per_in=<z>`` (10k over 1k; output
 bytes over corpus bytes, the largest corpus). ``--scorer model`` scores with the learned
 weak-spot model (its encoder costs about 0.2 s per segment on 2 cores: use small sizes).
-``--executor``: where translation and scoring run (``[scale] executor``); ``ray`` runs
-two actors per stage on a Ray each run starts, or on the cluster given by ``--ray ADDRESS``.
+``--executor``: where translation and scoring run (``[scale] executor``); ``ray`` runs a
+pool of two actors on a Ray each run starts, or on the cluster given by ``--ray ADDRESS``,
+``--batch-size`` parts per actor call. For Ray, peak RSS is that of the largest single
+process the run waited for (not the sum of the driver's and the actors'), and CPU time may
+miss the actors' (they are the raylet's children): compare wall times.
 """
 
 from __future__ import annotations
@@ -81,17 +84,23 @@ def tiny_model() -> Path:
     return cached_model(RECIPES["tiny_marian"])
 
 
-def write_config(folder: Path, model: Path, corpus: Path, scorer: str, executor: str, address: str = "local") -> Path:
+def write_config(folder: Path, model: Path, corpus: Path, scorer: str, executor: str, address: str = "local",
+                 batch_size: int = 1) -> Path:
     from conftest import write_config as tests_config
 
-    # ray: two actors per stage (one CPU each), on the cluster at ``address`` ("local": a Ray the run starts)
-    top = f'\n[scale]\nexecutor = "{executor}"\naddress = "{address}"\nconcurrency = 2\n' if executor != "local" else ""
-    return tests_config(folder, be=model, ru=model, corpus=corpus, scorer=scorer, extra=top)
+    # ray: a pool of two actors (one CPU each), on the cluster at ``address`` ("local": a Ray the run starts),
+    # ``batch_size`` parts (of the tests' 16 sentences) per actor call
+    top = (f'\n[scale]\nexecutor = "{executor}"\naddress = "{address}"\nconcurrency = 2\nbatch_size = {batch_size}\n'
+           if executor != "local" else "")
+    # formats=None: the project's default [outputs] formats (the tests' config writes every format)
+    return tests_config(folder, be=model, ru=model, corpus=corpus, scorer=scorer, extra=top, formats=None)
 
 
 def measure(cfg: Path) -> dict:
     """Run ``workflow run`` in a child process: wall, CPU, peak RSS of that child."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1"}
+    # Ray starts its workers at a niceness 15 above the driver's (its `worker_niceness`); on a
+    # machine shared with other work that starves the actors, so here they run as the driver
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "RAY_worker_niceness": "0"}
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "workflow.cli", "run", "--config", str(cfg)], cwd=cfg.parent,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
@@ -121,11 +130,11 @@ def bytes_by_kind(out: Path) -> dict[str, int]:
 
 
 def run_size(n: int, pool: list[str], model: Path, scorer: str, executor: str, keep: Path | None,
-             address: str = "local") -> dict:
+             address: str = "local", batch_size: int = 1) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"scale-{n}-", dir=keep) as tmp:
         tmp = Path(tmp)
         in_bytes = build_corpus(tmp / "corpus", n, pool)
-        cfg = write_config(tmp, model, tmp / "corpus", scorer, executor, address)
+        cfg = write_config(tmp, model, tmp / "corpus", scorer, executor, address, batch_size)
         res = measure(cfg)
         summary = json.loads((tmp / "aligned" / "run.json").read_text(encoding="utf-8"))
         out = tmp / "aligned"
@@ -163,6 +172,7 @@ def main() -> None:
     ap.add_argument("--executor", choices=EXECUTORS, default="local")
     ap.add_argument("--ray", metavar="ADDRESS", help='executor ray on this cluster ("auto", "ray://HOST:10001"); '
                                                       'default with --executor ray: "local", a Ray started by each run')
+    ap.add_argument("--batch-size", type=int, default=1, help="ray: parts per actor call ([scale] batch_size)")
     ap.add_argument("--keep", type=Path, help="keep the corpora and outputs under this folder")
     args = ap.parse_args()
     if args.ray:
@@ -176,7 +186,7 @@ def main() -> None:
         args.keep.mkdir(parents=True, exist_ok=True)
     results = []
     for n in sizes:
-        results.append(run_size(n, pool, model, args.scorer, args.executor, args.keep, args.ray or "local"))
+        results.append(run_size(n, pool, model, args.scorer, args.executor, args.keep, args.ray or "local", args.batch_size))
         r = results[-1]
         print(f"{n} sentences: {r['wall_s']:.1f} s wall, {r['rss_mb']:.0f} MB peak RSS, "
               f"{r['out_bytes'] / 1e6:.1f} MB out", flush=True)

@@ -16,13 +16,17 @@ load times are reported separately, except for d and e which are timed end to en
 
     python bench/translate.py            # full: transformer-big and base Marian shapes
     python bench/translate.py --quick    # small model, under a minute; last line = ratios
+    BENCH_PROFILE=15 python bench/translate.py ...   # and d's 15 costliest functions (cProfile, tottime)
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import platform
 import subprocess
 import sys
@@ -163,10 +167,19 @@ def worker(args) -> dict:
         t0 = time.perf_counter()
         model = resolve(cfg.model_for(target))
         res["resolve_s"] = time.perf_counter() - t0  # a local folder is fingerprinted (hashed) here
+        profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
         with Store(cfg.resolve(cfg.store)) as store:
             pool = TimedPool(cfg.translation)
+            if profile:
+                profile.enable()
             out = translate_cached(texts, target, model, store, pool)
+            if profile:
+                profile.disable()
         res["work_s"] = time.perf_counter() - t0  # end to end, model load included
+        if profile:
+            text = io.StringIO()
+            pstats.Stats(profile, stream=text).sort_stats("tottime").print_stats(int(os.environ["BENCH_PROFILE"]))
+            res["profile"] = text.getvalue()
         res["load_s"] = sum(loads)  # of which: model load (tokenizer, transformers import, ct2 model)
         res["models_loaded"] = pool.loads
         res["cached"] = sum(out.cached)
@@ -355,6 +368,8 @@ def main() -> None:
                           args.decoding_settings.replace("\\n", "\n"))
         results.append(res)
         print(table(res), "\n", flush=True)
+        if res["rows"]["d"].get("profile"):
+            print(f"profile of d ({shape}):\n{res['rows']['d']['profile']}", flush=True)
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "results": results}, indent=1, default=str), encoding="utf-8")
     rr = ratios(results[0]["rows"])

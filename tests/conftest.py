@@ -12,12 +12,14 @@ Marks every test under tests/e2e/ and the tests in ``SLOW`` as ``slow``:
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from workflow.core.config import OUTPUT_FORMATS
 from workflow.testing.cache import Recipe, cached_model
 from workflow.testing.tinymodels import build_copy_marian, build_m2m100, build_marian, build_nllb
 
@@ -111,17 +113,23 @@ def _shared_ct2_cache(tmp_path_factory):
 
 
 def write_config(folder: Path, *, be: Path | str, ru: Path | str, corpus: Path = CORPUS, extra: str = "", top: str = "",
-                 scorer: str = "checks") -> Path:
+                 scorer: str = "checks", formats: tuple[str, ...] | None = OUTPUT_FORMATS) -> Path:
     """A project config for tests: the default engine (CTranslate2, int8 on CPU) with fast
     greedy decoding and short outputs; conversions are shared across the session.
 
     ``scorer``: the checks' weighted sum by default, so the many end-to-end runs do not
     encode every segment with the weak-spot model's encoder (seconds per run); tests of the
-    default scorer pass ``scorer="model"``. It goes into ``extra``'s [checks] table if it has one."""
+    default scorer pass ``scorer="model"``. It goes into ``extra``'s [checks] table if it has one.
+    ``formats``: every output format by default, so the tests of each find their files;
+    None leaves ``[outputs] formats`` at the project default. It goes into ``extra``'s
+    [outputs] table if it has one."""
     cfg = folder / "config.toml"
     ct2_cache = _CT2_CACHE[-1] if _CT2_CACHE else folder / "ct2"
     line = f'scorer = "{scorer}"\n'
     extra = extra.replace("[checks]\n", "[checks]\n" + line, 1) if "[checks]\n" in extra else extra + "\n[checks]\n" + line
+    if formats is not None:
+        line = f"formats = {json.dumps(list(formats))}\n"  # a JSON list of strings is a TOML array
+        extra = extra.replace("[outputs]\n", "[outputs]\n" + line, 1) if "[outputs]\n" in extra else extra + "\n[outputs]\n" + line
     cfg.write_text(
         f'corpus = "{corpus}"\nout = "{folder / "aligned"}"\nstore = "{folder / "store.sqlite"}"\n{top}\n'
         f'[models]\nbe = "{be}"\nru = "{ru}"\n\n'

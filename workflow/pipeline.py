@@ -44,7 +44,7 @@ from workflow.outputs import parquet
 from workflow.outputs.page import needs_review
 from workflow.outputs.publish import Publication, recover, target_problem
 from workflow.review.apply import apply_review
-from workflow.scale import executor
+from workflow.scale.executor import Executor
 from workflow.scoring.checks import Glossary, load_glossary, validate
 from workflow.scoring.refit import in_force, refit_on_reviews
 from workflow.scoring.score import budget_flags
@@ -83,12 +83,14 @@ class RunResult:
 
 @dataclass
 class RunContext:
-    """What every step of a run shares: settings, progress, the open store, the engines."""
+    """What every step of a run shares: settings, progress, the open store, the engines,
+    where translation and scoring run (a Ray executor's actors live as long as the context)."""
 
     config: Config
     reporter: Reporter
     store: Store
     pool: EnginePool
+    executor: Executor
     glossary: Glossary | None  # corpus names and terms, read once (None: no glossary file)
 
     @property
@@ -101,8 +103,9 @@ def _context(config: Config, reporter: Reporter | None) -> Iterator[RunContext]:
     reporter = reporter or Reporter()
     validate(config.checks, str(config.path or "defaults"))  # a typo in [checks.*] stops before any work
     glossary = load_glossary(str(config.resolve(config.checks.glossary)))  # so does a glossary that cannot be read
-    with Store(config.resolve(config.store)) as store:
-        yield RunContext(config, reporter, store, EnginePool(config.translation, reporter), glossary)
+    pool = EnginePool(config.translation, reporter)
+    with Store(config.resolve(config.store)) as store, Executor(config.scale, pool) as where:
+        yield RunContext(config, reporter, store, pool, where, glossary)
 
 
 def _check_out(config: Config) -> None:
@@ -138,7 +141,8 @@ def run(config: Config, reporter: Reporter | None = None) -> RunResult:
         docs, problems = load_corpus(config.resolve(config.corpus), config.ingest)
     models = resolve_models(config.models, config.targets, base=config.base_dir, offline=config.offline)
     result = RunResult([d.doc_id for d in docs], 0, problems, config.resolve(config.out))
-    with Publication(result.out_dir, config.targets, latin=config.outputs.latin) as pub:
+    with Publication(result.out_dir, config.targets, latin=config.outputs.latin,
+                     formats=config.outputs.formats) as pub:
         with _context(config, reporter) as ctx:
             problems.extend(ctx.store.warnings)  # a damaged store was backed up and rebuilt
 
@@ -152,7 +156,7 @@ def run(config: Config, reporter: Reporter | None = None) -> RunResult:
                     yield rows, {d.doc_id: d.references for d in part if d.references}
 
             kept = _first_pass(ctx, pub, chunks(), result, timer)
-            result.models_loaded = ctx.pool.loads
+            result.models_loaded = ctx.executor.loads
         _second_pass(config, pub, kept, result, timer)
     result.seconds = time.monotonic() - started
     return result
@@ -171,7 +175,8 @@ def rescore(config: Config, reporter: Reporter | None = None) -> RunResult:
     sizes = parquet.document_sizes(out_dir)
     references = _corpus_references(config)
     result = RunResult(list(sizes), 0, [], out_dir)
-    with Publication(out_dir, config.targets, latin=config.outputs.latin) as pub:
+    with Publication(out_dir, config.targets, latin=config.outputs.latin,
+                     formats=config.outputs.formats) as pub:
         with _context(config, reporter) as ctx:
             _refit(ctx, out_dir, sizes)  # the weak-spot model refitted on the project's reviews, when enough
 
@@ -185,7 +190,7 @@ def rescore(config: Config, reporter: Reporter | None = None) -> RunResult:
                     yield rows, {d: references[d] for d in part if d in references}
 
             kept = _first_pass(ctx, pub, chunks(), result, timer)
-            result.models_loaded = ctx.pool.loads
+            result.models_loaded = ctx.executor.loads
         _second_pass(config, pub, kept, result, timer)
     return result
 
@@ -310,8 +315,8 @@ def translate_rows(ctx: RunContext, segments: list[Segment], models: dict[str, R
         if config.unit == "paragraph":
             pairs = translate_paragraphs(todo, target, model, ctx.store, ctx.pool, ctx.reporter)
         else:
-            res = executor.translate([s.text for s in todo], target, model, ctx.store, ctx.pool, config.scale,
-                                     ctx.reporter, label=f"Translating EN->{target.upper()}")
+            res = ctx.executor.translate([s.text for s in todo], target, model, ctx.store, ctx.reporter,
+                                         label=f"Translating EN->{target.upper()}")
             pairs = list(zip(res.translations, res.cached))
         by_id = {s.seg_id: p for s, p in zip(todo, pairs)}
         result.cached[target] = result.cached.get(target, 0) + sum(1 for _, c in pairs if c)
@@ -363,10 +368,10 @@ def score_rows(ctx: RunContext, rows: list[Row]) -> set[int]:
         todo = [r for r in rows if r.target == target and not r.is_skipped]
         other = {t: [mts.get((t, r.seg_id), "") for r in todo] for t in config.targets if t != target}
         ctx.reporter.info(f"Scoring EN->{target.upper()} ({len(todo)} segments)")  # its own bars follow
-        verdicts = executor.score([r.en for r in todo], [r.mt or "" for r in todo], target, checks, config.scale,
-                                  glossary=ctx.glossary, seg_ids=[r.seg_id for r in todo],
-                                  logprobs=[r.logprob for r in todo], backtranslate=back.get(target),
-                                  reporter=ctx.reporter, other=other)
+        verdicts = ctx.executor.score([r.en for r in todo], [r.mt or "" for r in todo], target, checks,
+                                      glossary=ctx.glossary, seg_ids=[r.seg_id for r in todo],
+                                      logprobs=[r.logprob for r in todo], backtranslate=back.get(target),
+                                      reporter=ctx.reporter, other=other)
         for r, v in zip(todo, verdicts):
             r.take_verdict(v)
             if v.scorer == "model":

@@ -1,6 +1,7 @@
-"""The Ray Data executor (workflow/scale/raydata.py) on a local Ray started here, with the
+"""The Ray executor (workflow/scale/cluster.py) on a local Ray started here, with the
 tiny models: the same translations, scores and ``segments.parquet`` as a local run, a
-lost actor and a killed driver included.
+lost actor and a killed driver included, and one pool of actors for a whole run (each
+model loaded once per actor, however many chunks and targets).
 
 One module, one ``ray.init(num_cpus=2)`` for all its tests (Ray takes seconds to start);
 skipped when ``ray`` is not installed (``pip install -e '.[ray]'``; ``make`` installs it).
@@ -14,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -28,8 +30,7 @@ from workflow.core.config import ModelRef, Scale, load_config  # noqa: E402
 from workflow.core.progress import Reporter  # noqa: E402
 from workflow.core.store import Store  # noqa: E402
 from workflow.pipeline import run  # noqa: E402
-from workflow.scale import executor  # noqa: E402
-from workflow.scale.raydata import translate_on_ray  # noqa: E402
+from workflow.scale.executor import Executor  # noqa: E402
 from workflow.scoring.checks import load_glossary  # noqa: E402
 from workflow.scoring.score import score_segments  # noqa: E402
 from workflow.translation.cache import EnginePool, translate_cached  # noqa: E402
@@ -62,8 +63,12 @@ def local_translations(config, texts, target="be"):
         return translate_cached(texts, target, model, store, EnginePool(config.translation))
 
 
+def on_ray(config) -> Executor:
+    return Executor(SCALE, EnginePool(config.translation))
+
+
 def actor_pids() -> list[int]:
-    """The PIDs of this test's Ray Data actors (``ray::MapWorker(...)`` processes below us)."""
+    """The PIDs of this test's Ray actors (``ray::Worker`` processes below us)."""
     me, pids = os.getpid(), []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -72,7 +77,7 @@ def actor_pids() -> list[int]:
             title = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
         except OSError:
             continue
-        if title.startswith("ray::MapWorker") and descends_from(int(entry.name), me):
+        if title.startswith("ray::Worker") and descends_from(int(entry.name), me):
             pids.append(int(entry.name))
     return pids
 
@@ -111,15 +116,24 @@ class KillAfter(Reporter):
 def test_ray_translations_equal_local_and_are_committed(config):
     model = resolve(ModelRef(config.models["be"].id))
     local = local_translations(config, TEXTS)
-    with Store(config.resolve(config.store)) as store:
-        got = translate_on_ray(TEXTS, "be", model, store, config.translation, SCALE)
+    with Store(config.resolve(config.store)) as store, on_ray(config) as where:
+        got = where.translate(TEXTS, "be", model, store)
         assert got.translations == local.translations and not any(got.cached)
-        again = translate_on_ray(TEXTS, "be", model, store, config.translation, SCALE)  # all in the store now
+        pids = set(actor_pids())
+        again = where.translate(TEXTS, "be", model, store)  # all in the store now
         assert all(again.cached) and again.translations == local.translations
+        ru = where.translate(TEXTS, "ru", model, store)  # the other target: the same actors, the same engines
+        assert ru.translations == local_translations(config, TEXTS, "ru").translations
+        assert where.loads == SCALE.concurrency and set(actor_pids()) == pids
+    for _ in range(100):  # closed with the executor: Ray ends the processes within moments
+        if not actor_pids():
+            break
+        time.sleep(0.1)
+    assert not actor_pids()
 
 
 def test_a_killed_actor_is_restarted_and_the_run_completes(config):
-    """One actor process is SIGKILLed after the first part is committed: Ray Data restarts
+    """One actor process is SIGKILLed after the first part is committed: Ray restarts
     it and retries its part; every translation equals the local run's."""
     model = resolve(ModelRef(config.models["ru"].id))
     local = local_translations(config, TEXTS, "ru")
@@ -131,8 +145,8 @@ def test_a_killed_actor_is_restarted_and_the_run_completes(config):
         os.kill(pids[0], signal.SIGKILL)
         killed.append(pids[0])
 
-    with Store(config.resolve(config.store)) as store:
-        got = translate_on_ray(TEXTS, "ru", model, store, config.translation, SCALE, KillAfter(1, kill_one))
+    with Store(config.resolve(config.store)) as store, on_ray(config) as where:
+        got = where.translate(TEXTS, "ru", model, store, KillAfter(1, kill_one))
     assert killed and got.translations == local.translations
 
 
@@ -143,11 +157,11 @@ def test_a_killed_driver_resumes_with_only_the_missing_parts(config):
     def stop():
         raise KeyboardInterrupt  # the driver dies here, after committing some parts
 
-    with Store(config.resolve(config.store)) as store:
+    with Store(config.resolve(config.store)) as store, on_ray(config) as where:
         with pytest.raises(KeyboardInterrupt):
-            translate_on_ray(TEXTS, "be", model, store, config.translation, SCALE, KillAfter(12, stop))
-    with Store(config.resolve(config.store)) as store:
-        resumed = translate_on_ray(TEXTS, "be", model, store, config.translation, SCALE)
+            where.translate(TEXTS, "be", model, store, KillAfter(12, stop))
+    with Store(config.resolve(config.store)) as store, on_ray(config) as where:
+        resumed = where.translate(TEXTS, "be", model, store)
     done_before = sum(resumed.cached)
     assert 12 <= done_before < len(TEXTS)  # committed parts were not sent again
     assert resumed.translations == local.translations
@@ -163,8 +177,9 @@ def test_scoring_on_ray_equals_local(config, scorer, monkeypatch):
     outputs = [t.text for t in local_translations(config, TEXTS).translations]
     glossary = load_glossary(str(CORPUS / "glossary.toml"))
     ids = [f"d:p{i}:s1" for i in range(len(TEXTS))]
-    here = executor.score(TEXTS, outputs, "be", checks, Scale(), glossary=glossary, seg_ids=ids)
-    got = executor.score(TEXTS, outputs, "be", checks, SCALE, glossary=glossary, seg_ids=ids)
+    here = Executor(Scale(), EnginePool(config.translation)).score(TEXTS, outputs, "be", checks, glossary=glossary, seg_ids=ids)
+    with on_ray(config) as where:
+        got = where.score(TEXTS, outputs, "be", checks, glossary=glossary, seg_ids=ids)
     assert {v.scorer for v in got} == {scorer}
     assert got == here
     if scorer == "checks":
@@ -178,12 +193,17 @@ def frame(config) -> pl.DataFrame:
 
 
 def test_workflow_run_on_ray_writes_what_a_local_run_writes(config, tmp_path):
+    """A chunk per document, two targets: one pool serves the run, so the model is loaded
+    once per actor (it was once per actor per chunk and target: 8 here), none on the driver.
+    Parts of 4 sentences, so that every chunk keeps both actors busy."""
+    config = dataclasses.replace(config, decoding=dataclasses.replace(config.decoding, chunk=4),
+                                 scale=dataclasses.replace(config.scale, chunk_segments=1))
     run(config)
     local = frame(config)
     ray_cfg = dataclasses.replace(config, out=str(tmp_path / "aligned-ray"), store=str(tmp_path / "ray.sqlite"),
-                                  scale=SCALE)
+                                  scale=dataclasses.replace(SCALE, chunk_segments=1))
     result = run(ray_cfg)
-    assert result.models_loaded == 0  # the driver loaded no model: the actors did
+    assert len(result.documents) == 2 and result.models_loaded == SCALE.concurrency
     assert frame(ray_cfg).equals(local)
 
 

@@ -116,13 +116,13 @@ class Checks:
 
 @dataclass(frozen=True)
 class Scale:
-    """Where translation and scoring run (workflow.scale): on this machine, or as Ray Data
-    ``map_batches`` over actors that load the model once each (README: "Many machines")."""
+    """Where translation and scoring run (workflow.scale): on this machine, or on one pool of
+    Ray actors per run that load each model once (README: "Many machines")."""
 
     executor: str = "local"  # local | ray
     address: str = "auto"  # ray: "auto" (the cluster of `ray start` on this machine), "local" (start one here), "ray://host:10001"
-    concurrency: int = 2  # ray: actors per stage (each loads the model once)
-    num_gpus: float = 0.0  # ray: GPUs per translation actor (0: CPU)
+    concurrency: int = 2  # ray: actors of the run (each loads a model once per run)
+    num_gpus: float = 0.0  # ray: GPUs per actor (0: CPU)
     num_cpus: float = 1.0  # ray: CPUs per actor
     batch_size: int = 1  # ray: parts of decoding.chunk sentences (or segments) per actor call; each part is committed when it comes back
     chunk_segments: int = 2000  # segments (of whole documents) per chunk of a run: memory stays at one chunk (workflow.pipeline)
@@ -133,6 +133,13 @@ class Outputs:
     """What ``aligned/`` carries besides the translations (workflow.outputs)."""
 
     latin: bool = False  # a be-Latn (Łacinka) text made from the Belarusian in every format (workflow.outputs.latin)
+    # the review files written (segments.parquet, run.json, skipped.tsv and the report always are): OUTPUT_FORMATS
+    formats: tuple[str, ...] = ("review", "xlsx", "omegat")
+
+
+# [outputs] formats: the review page, the workbook, the OmegaT projects, the per-document TSV,
+# corpus.tmx, per-document TMX, XLIFF 2.1, XLIFF 1.2 (workflow.outputs.publish)
+OUTPUT_FORMATS = ("review", "xlsx", "omegat", "tsv", "tmx", "tmx-documents", "xliff-2.1", "xliff-1.2")
 
 
 # Keys of older config files: where each one lives now (``<name>`` is filled with the
@@ -199,6 +206,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "ingest.rules.scope": ("paragraph", "rest"),
     "scale.executor": ("local", "ray"),
     "ctranslate2.batch_type": ("tokens", "examples"),
+    "outputs.formats": OUTPUT_FORMATS,
 }
 
 

@@ -18,8 +18,11 @@ project has exactly one), laid out as OmegaT 3.6 and later expect.
   untranslated segments only, so it never overwrites the translator's work; tm/enforce
   would, on every load). The target variant says ``changeid="workflow"``; OmegaT stamps
   an edited entry with the translator's name, which is how ``workflow.review.omegat`` tells
-  a translator's text from an untouched pre-translation. Score, flags, model and status
-  are ``x-`` properties of the target variant.
+  a translator's text from an untouched pre-translation. Status and reviewer are ``x-``
+  properties of the target variant (score and flags are in the PO comments, where OmegaT
+  shows them); the model, the same for the whole file, is the header's ``x-model`` (a
+  variant names its own only when it differs). One unit per line, no indentation
+  (OmegaT reads the text of ``<seg>`` as written).
 - ``tm/mt/<doc>.tmx``: the machine translation an approved fix replaced, offered as a
   machine-translation match (OmegaT colours a match from ``tm/mt/`` when inserted).
 - ``target/README.txt``: OmegaT opens no project without a ``target/`` folder.
@@ -112,17 +115,27 @@ def source_po(target: str, rows: Sequence[Row]) -> str:
     po.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Content-Transfer-Encoding": "8bit",
                    "Language": target, "X-Generator": f"workflow {__version__}"}
     for r in rows:
-        comment = [f"segment {r.seg_id}, English hash {r.hash}"] + [f"{c}: {t}" for c, t in notes(r)]
+        comment = [f"segment {r.seg_id}"] + [f"{c}: {t}" for c, t in notes(r)]  # (the English hash: segments.parquet)
         po.append(polib.POEntry(msgctxt=xml_safe(r.seg_id), msgid=xml_safe(r.en), msgstr="",
                                 comment=xml_safe("\n".join(comment))))
     return str(po)
 
 
-def _tmx_root() -> tuple[etree._Element, etree._Element]:
+def _tmx_root(model: str | None = None) -> tuple[etree._Element, etree._Element]:
+    """A TMX root and its body; ``model``: the header's ``x-model`` (what every variant shares)."""
     root = etree.Element("tmx", version="1.4")
-    sub_element(root, "header", creationtool="workflow", creationtoolversion=__version__, segtype="sentence",
-                **{"o-tmf": "workflow", "adminlang": "en", "srclang": SOURCE_LANG, "datatype": "plaintext"})
-    return root, sub_element(root, "body")
+    header = sub_element(root, "header", creationtool="workflow", creationtoolversion=__version__, segtype="sentence",
+                         **{"o-tmf": "workflow", "adminlang": "en", "srclang": SOURCE_LANG, "datatype": "plaintext"})
+    _props(header, [("x-model", model)])
+    body = sub_element(root, "body")
+    root.text = header.tail = body.text = body.tail = "\n"
+    return root, body
+
+
+def _tmx_bytes(root: etree._Element) -> bytes:
+    for tu in root.iter("tu"):
+        tu.tail = "\n"  # one unit per line; no indentation (whitespace between elements carries nothing)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def _tuv(tu, lang: str, text: str, props: Sequence[tuple[str, str | None]] = (), **attrs) -> None:
@@ -142,20 +155,23 @@ def auto_tmx(doc_id: str, target: str, rows: Sequence[Row]) -> bytes:
     """tm/auto: each row's current text as the alternative translation of its own segment.
 
     The ``tu`` carries only OmegaT's key properties (file, path): OmegaT 3.6 takes every
-    ``tu`` property for a key field and skips an entry with any other one. Score, flags,
-    model and status are properties of the target ``tuv``, which OmegaT ignores."""
-    root, body = _tmx_root()
+    ``tu`` property for a key field and skips an entry with any other one. Status and
+    reviewer are properties of the target ``tuv``, which OmegaT ignores; the model is the
+    header's unless a variant says otherwise. Score and flags are where the translator
+    sees them, in the PO comments (:func:`source_po`), not repeated here."""
+    model = rows[0].model if rows else None
+    root, body = _tmx_root(model)
     for r in rows:
         tu = sub_element(body, "tu")
         _props(tu, [("file", po_name(doc_id)), ("path", r.seg_id)])
         _tuv(tu, SOURCE_LANG, r.en)
         reviewed = r.approved is not None and r.reviewed_at
         when = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(r.reviewed_at)) if reviewed else None
-        info = [("x-source-hash", r.hash), ("x-status", STATUS_REVIEWED if r.approved is not None else STATUS_MT),
-                ("x-weak-score", f"{r.weak_score:.4f}"), ("x-flags", ",".join(r.flags)), ("x-model", r.model),
+        info = [("x-status", STATUS_REVIEWED if r.approved is not None else STATUS_MT),
+                ("x-model", None if r.model == model else r.model),
                 ("x-reviewer", r.reviewer if r.approved is not None else None)]
         _tuv(tu, target, r.shown, info, creationid=PRETRANSLATED_BY, changeid=PRETRANSLATED_BY, changedate=when)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return _tmx_bytes(root)
 
 
 def mt_tmx(target: str, rows: Sequence[Row]) -> bytes | None:
@@ -169,7 +185,7 @@ def mt_tmx(target: str, rows: Sequence[Row]) -> bytes | None:
         _props(tu, [("x-seg-id", r.seg_id), ("x-model", r.model)])
         _tuv(tu, SOURCE_LANG, r.en)
         _tuv(tu, target, r.mt, creationid=r.model)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return _tmx_bytes(root)
 
 
 def _cell(text: str) -> str:

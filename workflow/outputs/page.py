@@ -2,10 +2,16 @@
 
 English, Belarusian and Russian side by side, one row per segment, with a legend that
 says what the colours and the weak-spot score mean. Where a check blamed character spans
-of the target text they are wrapped in ``<mark data-r="1 3">``; the numbers point into
-the cell's list of reasons (``<details class="why">``), which holds each reason once, so
-the page grows with the text, not with the number of overlapping spans (a mark lists at
-most ``MARK_REASONS`` numbers and ``+N`` for the rest: linear in text plus spans). Hovering a mark
+of the target text, the text is written once and its spans once, by offsets:
+``<div class="text" data-spans="0,8,1 4,12,2">`` (start, end in UTF-16 code units, as
+the script indexes, and a number into the cell's list of reasons, ``<details
+class="why">``, which holds each reason once). The page's script wraps the blamed pieces
+in ``<mark data-r="1 2">`` when it loads (overlapping spans split at their boundaries,
+neighbouring pieces that show the same reasons one mark, at most ``MARK_REASONS``
+numbers and ``+N`` for the rest), so the file grows with the text plus the spans, never
+with spans x pieces; without the script the reasons are still listed. A reason quoting
+more than ``QUOTE_CHARS`` characters of the text shows the start of the quote and
+``…``: the whole blamed text is the mark itself. Hovering a mark
 shows its reasons (the script fills in ``title`` from that list). A flagged segment
 without spans carries its flags as the cell's hover text. A reference translation
 (``corpus/<doc>.<lang>.txt``) is shown under the MT; an approved fix replaces the MT,
@@ -23,7 +29,8 @@ edited text escaped, everything else as exported (formula guard included).
 
 It works offline: inline CSS and JS only, no external asset, and a Content Security
 Policy that forbids loading anything. Every text from a document goes through
-``outputs.html.esc`` (also in attributes); no document text is ever placed inside the script.
+``outputs.html.esc`` in attributes and ``esc_text`` in element content (quotes are
+not escaped there); no document text is ever placed inside the script.
 
 Spans are the row's own ``spans`` (``{"start", "end", "reason"}`` from scoring).
 
@@ -35,13 +42,13 @@ reads them from Chromium's ``--dump-dom``.
 
 from __future__ import annotations
 
-import heapq
-from collections import Counter
+import re
 from collections.abc import Iterator, Sequence
+from itertools import accumulate
 
 from workflow.core.records import Row, is_flagged
 from workflow.outputs import latin, sink
-from workflow.outputs.html import esc
+from workflow.outputs.html import esc, esc_text
 from workflow.outputs.sink import PerDocument
 
 # What the weak-spot score means, for the review page's legend and the report: one
@@ -62,45 +69,42 @@ SKIPPED_KEY = -1.0  # a skipped segment (no translation): last
 
 
 MARK_REASONS = 8  # reason numbers a mark lists at most; "+N" says how many more cover it (all are under "why marked")
+QUOTE_CHARS = 32  # a longer quote of the text in a reason is cut to its first QUOTE_KEEP characters and "…"
+QUOTE_KEEP = 24
+_QUOTE = re.compile(r"'([^']{%d,})'" % (QUOTE_CHARS + 1))
 
 
-def highlight(text: str, spans: Sequence[tuple[int, int, str]] | None) -> tuple[str, list[str]]:
-    """(escaped ``text`` with each blamed piece wrapped in ``<mark data-r="i j">``, the
-    distinct reasons in text order). ``i``, ``j`` number the reasons from 1; overlapping
-    spans are split at their boundaries, and neighbouring pieces with the same reasons
-    are one mark. One sweep over the span boundaries (not every span for every piece),
-    and a mark lists at most MARK_REASONS numbers (then ``+N``), so the output is linear
-    in the text plus the spans."""
+def brief(reason: str) -> str:
+    """``reason`` as the page lists it: a quote of the text longer than QUOTE_CHARS cut short
+    (the blamed text itself is highlighted in the cell; segments.parquet keeps it whole)."""
+    return _QUOTE.sub(lambda m: f"'{m.group(1)[:QUOTE_KEEP]}…'", reason)
+
+
+def blamed(text: str | None, spans: Sequence | None) -> tuple[str, list[str]]:
+    """(the ``data-spans`` of ``text``: ``start,end,n`` per distinct span, offsets in UTF-16
+    code units (what the page's script indexes: a character outside the BMP is two), ``n``
+    numbering the distinct reasons from 1 in text order; those reasons). Spans are clipped
+    to the text; empty ones are dropped. Linear in the text plus the spans."""
     text = text or ""
     norm = [(s["start"], s["end"], s.get("reason", "")) if isinstance(s, dict) else tuple(s)[:3] for s in (spans or ())]
     good = sorted((max(0, int(s)), min(len(text), int(e)), str(r)) for s, e, r in norm)
     good = [(s, e, r) for s, e, r in good if e > s]
     if not good:
-        return esc(text), []
+        return "", []
     reasons = list(dict.fromkeys(r for _, _, r in good))
     number = {r: i for i, r in enumerate(reasons, start=1)}
-    starts: dict[int, list[int]] = {}
-    ends: dict[int, list[int]] = {}
-    for s, e, r in good:
-        starts.setdefault(s, []).append(number[r])
-        ends.setdefault(e, []).append(number[r])
-    cuts = sorted({0, len(text), *starts, *ends})
-    active: Counter = Counter()  # reason number -> spans of it covering the piece
-    pieces: list[tuple[int, int, str]] = []  # (start, end, reason numbers)
-    for a, b in zip(cuts, cuts[1:]):
-        for n in ends.get(a, ()):
-            active[n] -= 1
-            if not active[n]:
-                del active[n]
-        active.update(starts.get(a, ()))
-        shown = heapq.nsmallest(MARK_REASONS, active)
-        key = " ".join(map(str, shown)) + (f" +{len(active) - len(shown)}" if len(active) > len(shown) else "")
-        if pieces and pieces[-1][2] == key:
-            pieces[-1] = (pieces[-1][0], b, key)
-        else:
-            pieces.append((a, b, key))
-    html = "".join(f'<mark data-r="{key}">{esc(text[a:b])}</mark>' if key else esc(text[a:b]) for a, b, key in pieces)
-    return html, reasons
+    if max(text) > "\uffff":
+        units = list(accumulate((2 if ord(c) > 0xFFFF else 1 for c in text), initial=0))
+    else:
+        units = range(len(text) + 1)
+    return " ".join(dict.fromkeys(f"{units[s]},{units[e]},{number[r]}" for s, e, r in good)), reasons
+
+
+def _blamed_text(tag: str, cls: str, text: str | None, spans) -> tuple[str, list[str]]:
+    """``<tag class=cls data-spans=...>`` with ``text`` escaped, and the reasons its spans number."""
+    where, reasons = blamed(text, spans)
+    attr = f' data-spans="{where}"' if where else ""
+    return f'<{tag} class="{cls}"{attr}>{esc_text(text)}</{tag}>', reasons
 
 
 CSS = """
@@ -122,7 +126,8 @@ tr.skipped{color:#888;background:#f0f0f0}
 td.en[data-skip]::before{content:attr(data-skip);display:block;font-size:.8em;font-style:italic}
 .flagged-key,td.flagged{background:#fff4e5;box-shadow:inset 3px 0 #e67e22}
 mark{background:#ffd2cc;border-bottom:2px solid #c0392b;cursor:help}
-.flag{display:inline-block;font-size:.75em;background:#eee;border-radius:3px;padding:0 .3em;margin:.2em .2em 0 0}
+.flags{font-size:.75em;color:#444;margin-top:.2em}
+.flags::before{content:"flags: ";color:#888}
 .reviewed-key,td.reviewed{background:#eaf7ea;box-shadow:inset 3px 0 #2e8b57}
 .badge{font-size:.75em;color:#2e8b57;font-weight:bold}
 .mt,.ref{font-size:.85em;color:#666;margin-top:.3em}
@@ -141,6 +146,36 @@ table.only-flagged tbody tr:not(.flagged){display:none}
 JS = r"""
 (function(){
   var table=document.getElementById('segments'), body=table.tBodies[0];
+  // the blamed pieces of each text with data-spans ("start,end,reason number" each):
+  // one sweep over the span boundaries; neighbouring pieces showing the same reasons are
+  // one mark; a mark lists at most MAX numbers, then "+N" (at most N more cover parts of it)
+  var MAX=__MARK_REASONS__;
+  Array.prototype.forEach.call(body.querySelectorAll('[data-spans]'),function(el){
+    var text=el.textContent, starts={}, ends={}, cuts=[0,text.length];
+    el.getAttribute('data-spans').split(' ').forEach(function(t){
+      var p=t.split(','), a=+p[0], b=+p[1], n=+p[2];
+      (starts[a]=starts[a]||[]).push(n);(ends[b]=ends[b]||[]).push(n);cuts.push(a,b);
+    });
+    cuts.sort(function(x,y){return x-y;});
+    cuts=cuts.filter(function(c,i){return i===0||c!==cuts[i-1];});
+    var active={}, pieces=[];
+    for(var i=0;i+1<cuts.length;i++){
+      var a=cuts[i], b=cuts[i+1];
+      (ends[a]||[]).forEach(function(n){if(!--active[n])delete active[n];});
+      (starts[a]||[]).forEach(function(n){active[n]=(active[n]||0)+1;});
+      var on=Object.keys(active).map(Number).sort(function(x,y){return x-y;});
+      var shown=on.slice(0,MAX).join(' '), more=on.length-Math.min(on.length,MAX), last=pieces[pieces.length-1];
+      if(last&&last.shown===shown){last.b=b;last.more=Math.max(last.more,more);}
+      else pieces.push({a:a,b:b,shown:shown,more:more});
+    }
+    el.textContent='';
+    pieces.forEach(function(p){
+      var piece=document.createTextNode(text.slice(p.a,p.b));
+      if(!p.shown){el.appendChild(piece);return;}
+      var m=document.createElement('mark');
+      m.setAttribute('data-r',p.shown+(p.more?' +'+p.more:''));m.appendChild(piece);el.appendChild(m);
+    });
+  });
   function key(tr,k){var v=tr.getAttribute('data-'+k);var f=parseFloat(v);return isNaN(f)?-1:f;}
   function sortBy(k,dir){
     var rows=Array.prototype.slice.call(body.rows);
@@ -258,6 +293,9 @@ JS = r"""
 })();
 """
 
+# no indentation (it is in every page), and the mark bound filled in
+JS = "\n".join(line.strip() for line in JS.splitlines()).replace("__MARK_REASONS__", str(MARK_REASONS))
+
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
 
@@ -284,29 +322,30 @@ def _target_cell(r: Row | None) -> str:
         return f'<td class="tgt" lang="{esc(r.target)}"></td>'
     classes = ["tgt"]
     title = ""
-    mt_html, reasons = highlight(r.mt or "", r.spans)
+    reviewed = _reviewed(r)
+    mt_html, reasons = _blamed_text("span" if reviewed else "div", "blamed" if reviewed else "text", r.mt, r.spans)
     if needs_review(r):
         classes.append("flagged")
         if not reasons:
             title = f' title="{esc("weak spot: " + (", ".join(r.flags) or f"score {r.weak_score:.2f}"))}"'
     parts = []
-    if _reviewed(r):
+    if reviewed:
         classes.append("reviewed")
-        parts.append(f'<div class="text">{esc(r.approved)}</div>')
-        parts.append(f'<div class="badge">&#10003; reviewed by {esc(r.reviewer or "?")}'
+        parts.append(f'<div class="text">{esc_text(r.approved)}</div>')
+        parts.append(f'<div class="badge">&#10003; reviewed by {esc_text(r.reviewer or "?")}'
                      + (f", HTER {r.hter:.1f}" if r.hter is not None else "") + "</div>")
         parts.append(f'<div class="mt">MT: {mt_html}</div>')
     else:
-        parts.append(f'<div class="text">{mt_html}</div>')
+        parts.append(mt_html)
     if r.reference:
-        parts.append(f'<div class="ref">reference: {esc(r.reference)}</div>')
+        parts.append(f'<div class="ref">reference: {esc_text(r.reference)}</div>')
     if r.flags:
-        parts.append("".join(f'<span class="flag">{esc(f)}</span>' for f in r.flags))
+        parts.append(f'<div class="flags">{esc_text(", ".join(r.flags))}</div>')
     if reasons:
-        items = "".join(f"<li>{esc(x)}</li>" for x in reasons)
+        items = "".join(f"<li>{esc_text(brief(x))}</li>" for x in reasons)
         parts.append(f'<details class="why"><summary>why marked ({len(reasons)})</summary><ol>{items}</ol></details>')
     if r.fuzzy_match is not None:
-        parts.append(f'<div class="fuzzy">earlier fix ({(r.fuzzy_score or 0):.0%} match): {esc(r.fuzzy_match)}</div>')
+        parts.append(f'<div class="fuzzy">earlier fix ({(r.fuzzy_score or 0):.0%} match): {esc_text(r.fuzzy_match)}</div>')
     return f'<td class="{" ".join(classes)}" lang="{esc(r.target)}"{title}>{"".join(parts)}</td>'
 
 
@@ -351,10 +390,10 @@ def review_page(doc_id: str, segs, targets: Sequence[str], *, title: str | None 
         if reviewed:
             attrs.append(f'data-reviewed="{esc(" ".join(reviewed))}"')
         skip = f' data-skip="{esc("skipped: " + (first.skip_reason or ""))}"' if skipped else ""
-        cells = [f'<td class="n">{order + 1}</td>', f'<td class="en" lang="en"{skip}>{esc(first.en)}</td>']
+        cells = [f'<td class="n">{order + 1}</td>', f'<td class="en" lang="en"{skip}>{esc_text(first.en)}</td>']
         cells += [_target_cell(r) for r in trs]
         if with_latin:
-            cells.append(f'<td class="latin" lang="{latin.LATIN}">{esc(latin.text(per.get(latin.SOURCE)))}</td>')
+            cells.append(f'<td class="latin" lang="{latin.LATIN}">{esc_text(latin.text(per.get(latin.SOURCE)))}</td>')
         cells += [_score_cell(r) for r in trs]
         cells.append(f'<td class="sc">{f"{top:.2f}" if top >= 0 else ("&#10003;" if reviewed and not skipped else "")}</td>')
         body.append(f"<tr {' '.join(attrs)}>{''.join(cells)}</tr>")
@@ -390,6 +429,9 @@ then: <code>workflow review import {esc(doc_id)}.fixes.tsv -r YOUR-NAME</code></
 <script>{JS}</script>
 </body></html>
 """
+
+
+FORMAT = "review"  # [outputs] formats: the review pages
 
 
 class Writer(PerDocument):

@@ -112,7 +112,9 @@ class _Groups:
     """Rows appended as one parquet row group per call."""
 
     def __init__(self, out: BinaryIO | str) -> None:
-        self._writer = pq.ParquetWriter(out, _ARROW)
+        # zstd: about a third smaller than pyarrow's default snappy here (the spans' reasons, the
+        # texts), read by every parquet reader in use (pyarrow, polars, DuckDB, Spark)
+        self._writer = pq.ParquetWriter(out, _ARROW, compression="zstd")
 
     def append(self, rows: list[Row]) -> None:
         if rows:

@@ -1,8 +1,9 @@
 """Publish ``aligned/``: every output format of a run, switched in as one set.
 
 Each format is one module with a ``Writer(targets, sink)`` (``outputs.sink``: ``add``
-rows of whole documents, chunk by chunk, then ``finish``); :data:`WRITERS` lists them, so
-a new format is one file plus one line here. A :class:`Publication` builds the whole new
+rows of whole documents, chunk by chunk, then ``finish``); :data:`WRITERS` lists them with
+the ``[outputs] formats`` that call for them (none: always written), so a new format is
+one file plus one line here. A :class:`Publication` builds the whole new
 set in a fresh folder beside ``aligned/`` (``.aligned.new-<id>``), a chunk of documents
 at a time, and swaps it with ``aligned/`` in one step (Linux ``renameat2`` with
 ``RENAME_EXCHANGE``; where the file system cannot, two renames that the next run undoes
@@ -29,22 +30,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from workflow.core.config import Outputs
 from workflow.core.errors import WorkflowError
 from workflow.core.files import TMP_SUFFIX, AtomicFile, safe_child, writable_folder_problem, write_atomic
 from workflow.core.records import Row
 from workflow.outputs import omegat, page, parquet, report, summary, tmx, tsv, xliff, xlsx
 from workflow.outputs.sink import Writer
 
-WRITERS: tuple[type[Writer], ...] = (
-    parquet.Writer,  # segments.parquet: every column
-    tsv.Writer,  # <doc>.tsv, skipped.tsv
-    xlsx.Writer,  # <doc>.xlsx: the review workbook
-    summary.Writer,  # run.json
-    tmx.Writer,  # tmx/<doc>.tmx, corpus.tmx
-    xliff.Writer,  # xliff/2.1/, xliff/1.2/
-    omegat.Writer,  # omegat/<target>/: an OmegaT project per target
-    page.Writer,  # review/<doc>.html
-    report.Writer,  # report.md, report.html, report/*.svg
+WRITERS: tuple[tuple[type[Writer], tuple[str, ...]], ...] = (
+    (parquet.Writer, ()),  # segments.parquet: every column
+    (tsv.Writer, ()),  # skipped.tsv; <doc>.tsv with "tsv"
+    (xlsx.Writer, ("xlsx",)),  # <doc>.xlsx: the review workbook
+    (summary.Writer, ()),  # run.json
+    (tmx.Writer, ("tmx", "tmx-documents")),  # corpus.tmx, tmx/<doc>.tmx
+    (xliff.Writer, ("xliff-2.1", "xliff-1.2")),  # xliff/2.1/, xliff/1.2/
+    (omegat.Writer, ("omegat",)),  # omegat/<target>/: an OmegaT project per target
+    (page.Writer, ("review",)),  # review/<doc>.html
+    (report.Writer, ()),  # report.md, report.html, report/*.svg
 )
 SCRATCH = ".scratch"  # inside the new set: a run's working files, removed before the switch
 
@@ -61,23 +63,26 @@ def target_problem(final: Path) -> str | None:
 
 
 class Publication:
-    """The new set of ``final`` being built: a sink for every writer of :data:`WRITERS`.
+    """The new set of ``final`` being built: a sink for the writers of :data:`WRITERS`
+    that ``formats`` (``[outputs] formats``) calls for.
 
     ``add(rows)`` hands rows of whole documents to every writer (their files are written at
     once); ``finish(summary)`` writes the corpus-level files, closes the streamed ones and
     switches the set in. Use it as a context manager: leaving it without ``finish`` (an
     error, a kill) removes the new set and leaves ``final`` exactly as it was."""
 
-    def __init__(self, final: Path, targets: Sequence[str], *, latin: bool = False) -> None:
+    def __init__(self, final: Path, targets: Sequence[str], *, latin: bool = False,
+                 formats: Sequence[str] = Outputs.formats) -> None:
         self.final = _real(final)
         self.latin = latin  # [outputs] latin: the writers add the be-Latn Łacinka
+        self.formats = frozenset(formats)  # [outputs] formats
         self.final.parent.mkdir(parents=True, exist_ok=True)
         recover(self.final)
         self.folder = _new_folder(self.final)
         self.targets = list(targets)
         self.written: set[Path] = set()
         self._streams: list[_Checked] = []
-        self.writers = [w(self.targets, self) for w in WRITERS]
+        self.writers = [w(self.targets, self) for w, wanted in WRITERS if not wanted or self.formats & set(wanted)]
 
     def __enter__(self) -> Publication:
         return self
@@ -161,11 +166,12 @@ class _Checked:
         self.dropped = True
 
 
-def write_outputs(final: Path, rows: list[Row], targets: Sequence[str], run_summary: dict) -> list[str]:
+def write_outputs(final: Path, rows: list[Row], targets: Sequence[str], run_summary: dict, *,
+                  formats: Sequence[str] = Outputs.formats) -> list[str]:
     """The whole new set of ``rows`` built beside ``final`` and switched in (a
     :class:`Publication` fed at once); returns its notes. A failure before the switch
     (full disk, kill) leaves ``final`` exactly as it was."""
-    with Publication(final, targets) as pub:
+    with Publication(final, targets, formats=formats) as pub:
         pub.add(rows)
         return pub.finish(run_summary)
 

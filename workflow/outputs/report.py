@@ -15,7 +15,7 @@ Plots are SVG files written here without a plotting library (matplotlib is not a
 dependency): the distribution of weak-spot scores per language (the bins cover every
 score: their width is chosen from the highest one), and flags by type. report.md links
 them as images; report.html inlines them, so it is one offline file. Both link each
-document to its review page (``review/<doc>.html``) and label each sacrebleu signature
+document to its review page (``review/<doc>.html``, when the ``review`` format is written) and label each sacrebleu signature
 with its metric.
 """
 
@@ -33,7 +33,7 @@ from workflow.core.records import Row
 from workflow.outputs import sink
 from workflow.outputs.html import esc as _e
 from workflow.outputs.sink import Sink
-from workflow.outputs.page import WEAK_SCORE_MEANING, needs_review
+from workflow.outputs.page import FORMAT as PAGES, WEAK_SCORE_MEANING, needs_review
 from workflow.scoring.metrics import make_metric
 
 COLORS = ["#2f6db3", "#d9822b", "#3a9d5d", "#9b59b6", "#c0392b"]
@@ -259,7 +259,7 @@ class Writer:
         self.stats.add(rows)
 
     def finish(self, summary: dict) -> None:
-        for name, text in report_files(self.stats, summary):
+        for name, text in report_files(self.stats, summary, pages=PAGES in self.sink.formats):
             self.sink.file(name, text)
 
 
@@ -267,8 +267,8 @@ def files(rows: list[Row], targets: Sequence[str], summary: dict) -> list[tuple[
     return sink.files(Writer, rows, targets, summary)
 
 
-def report_files(gathered: Stats, summary: dict) -> list[tuple[str, str]]:
-    """``report.md``, ``report.html`` and the plots in ``report/``."""
+def report_files(gathered: Stats, summary: dict, *, pages: bool = True) -> list[tuple[str, str]]:
+    """``report.md``, ``report.html`` and the plots in ``report/``; ``pages``: link each document's review page."""
     targets = gathered.targets
     stats = gathered.result()
     docs = sorted({d for d, _ in stats if d != ALL}) + [ALL]
@@ -300,7 +300,7 @@ def report_files(gathered: Stats, summary: dict) -> list[tuple[str, str]]:
              "Reference-based scores use approved fixes (and reference translations where the corpus has them) "
              "as references; they cover only the segments that have one.")
     md = ["# Translation report", "", intro, "", "## Segments, confidence, review progress", "",
-          _md_table(overview_h, overview, link_first=True), "", "## Flags by type", "",
+          _md_table(overview_h, overview, link_first=pages), "", "## Flags by type", "",
           _md_table(flags_h, flags_rows) if flag_types else "No segment was flagged.", "",
           "## Reference-based scores", ""]
     md += [_md_table(ref_h, ref_rows), "", "sacrebleu signatures:", ""] + [f"- {m}: `{s}`" for m, s in sigs] if ref_rows \
@@ -318,7 +318,7 @@ th,td{{border:1px solid #ccc;padding:.25em .6em;text-align:right}}th{{background
 td:first-child,td:nth-child(2),th:first-child,th:nth-child(2){{text-align:left}}td:first-child{{white-space:nowrap}}
 .wrap{{overflow-x:auto}}code{{font-size:.85em}}</style></head><body>
 <h1>Translation report</h1><p>{_e(intro)}</p>
-<h2>Segments, confidence, review progress</h2>{_html_table(overview_h, overview, link_first=True)}
+<h2>Segments, confidence, review progress</h2>{_html_table(overview_h, overview, link_first=pages)}
 <h2>Flags by type</h2>{_html_table(flags_h, flags_rows) if flag_types else "<p>No segment was flagged.</p>"}
 <h2>Reference-based scores</h2>{_html_table(ref_h, ref_rows) + "<ul>" + "".join(f"<li>{_e(m)}: <code>{_e(s)}</code></li>" for m, s in sigs) + "</ul>" if ref_rows else "<p>" + _e(NO_REFS) + "</p>"}
 <h2>Plots</h2><figure>{svg_weak}</figure><figure>{svg_flags}</figure>

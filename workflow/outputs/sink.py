@@ -8,7 +8,8 @@ counts and sums, never the rows). A file is either whole (``sink.file(name, data
 streamed (``sink.stream(name)`` gives a binary file that the writer appends to chunk by
 chunk; the sink closes it after every ``finish``). ``publish`` gives the sink that stages
 the new ``aligned/``; :class:`MemorySink` keeps everything in memory (``files()``: one
-format's whole set for a list of rows, as tests and small callers want it).
+format's whole set for a list of rows, as tests and small callers want it). A writer
+that makes files of several ``[outputs] formats`` writes those in ``sink.formats``.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import io
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO, Protocol
 
+from workflow.core.config import OUTPUT_FORMATS
 from workflow.core.records import Row, by_document
 
 
 class Sink(Protocol):
     latin: bool  # the writers add the be-Latn Łacinka (``[outputs] latin``; workflow.outputs.latin)
+    formats: frozenset[str]  # the ``[outputs] formats`` wanted (core.config.OUTPUT_FORMATS)
 
     def file(self, name: str, data: bytes | str) -> None: ...
 
@@ -58,9 +61,10 @@ class PerDocument:
 class MemorySink:
     """Every file in memory, in the order written (a streamed file where it was opened)."""
 
-    def __init__(self, *, latin: bool = False) -> None:
+    def __init__(self, *, latin: bool = False, formats: Sequence[str] = OUTPUT_FORMATS) -> None:
         self.files: dict[str, bytes | str | io.BytesIO] = {}
         self.latin = latin
+        self.formats = frozenset(formats)
 
     def file(self, name: str, data: bytes | str) -> None:
         self.files[name] = data
@@ -74,9 +78,9 @@ class MemorySink:
 
 
 def files(writer: type[Writer], rows: list[Row], targets: Sequence[str], summary: dict, *,
-          latin: bool = False) -> list[tuple[str, bytes | str]]:
-    """(name, content) of every file ``writer`` makes of ``rows`` (whole documents)."""
-    sink = MemorySink(latin=latin)
+          latin: bool = False, formats: Sequence[str] = OUTPUT_FORMATS) -> list[tuple[str, bytes | str]]:
+    """(name, content) of every file ``writer`` makes of ``rows`` (whole documents); every format by default."""
+    sink = MemorySink(latin=latin, formats=formats)
     w = writer(targets, sink)
     w.add(rows)
     w.finish(summary)

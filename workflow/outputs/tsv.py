@@ -1,6 +1,6 @@
-"""The TSV outputs: ``<doc>.tsv`` (three languages side by side, one row per segment,
-a status column per language; for scripts, and what ``workflow review import`` reads
-back) and ``skipped.tsv`` (every segment left out, with the reason). Cells are
+"""The TSV outputs: ``<doc>.tsv`` with the ``tsv`` format (three languages side by side,
+one row per segment, a status column per language; for scripts, and what ``workflow
+review import`` reads back) and, always, ``skipped.tsv`` (every segment left out, with the reason). Cells are
 spreadsheet-safe and RFC 4180-quoted (``workflow.core.tsv``).
 """
 
@@ -57,8 +57,11 @@ SKIPPED = "skipped.tsv"
 SKIPPED_HEADER = ["id", "reason", "en"]
 
 
+FORMAT = "tsv"  # [outputs] formats: the per-document tables
+
+
 class Writer(PerDocument):
-    """``<doc>.tsv`` per document; ``skipped.tsv`` streamed, chunk by chunk."""
+    """``<doc>.tsv`` per document (the ``tsv`` format); ``skipped.tsv`` streamed, chunk by chunk."""
 
     def __init__(self, targets: Sequence[str], sink: Sink) -> None:
         super().__init__(targets, sink)
@@ -73,6 +76,8 @@ class Writer(PerDocument):
             self._skipped.write(tsv(SKIPPED_HEADER, found)[len(self._head):].encode("utf-8"))
 
     def document(self, doc_id: str, segs) -> Iterator[tuple[str, str]]:
+        if FORMAT not in self.sink.formats:
+            return
         yield f"{doc_id}.tsv", document_tsv(segs, self.targets, with_latin=latin.wanted(self.sink.latin, self.targets))
 
 

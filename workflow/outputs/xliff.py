@@ -10,8 +10,10 @@ translate; OmegaT users get a project instead: ``workflow.outputs.omegat``.)
 - ``aligned/xliff/2.1/<doc>.<target>.xlf``: one ``<unit id=segment id>`` per segment, its
   ``<segment state>``: ``initial`` (machine translation flagged as a weak spot),
   ``translated`` (machine translation, not flagged), ``final`` (an approved fix);
-  flags and review information as ``<note category=...>``, the weak-spot score and
-  model in the Metadata module (``mda:meta type="weak_score"``). Skipped boilerplate is
+  flags, score and review information as ``<note category=...>``, the weak-spot score,
+  confidence and HTER in the Metadata module (``mda:meta type="weak_score"``); the model,
+  the same for every unit, once in the ``<file>``'s metadata (a unit names its own only
+  when it differs; the English hash is the unit's ``name``). Skipped boilerplate is
   kept for context as ``translate="no"`` units without a target.
 - with ``[outputs] latin``, ``<doc>.be-Latn.xlf`` in both folders: the Łacinka of the
   final Belarusian (``workflow.outputs.latin``), its own file so that no tool takes it for
@@ -24,6 +26,10 @@ translate; OmegaT users get a project instead: ``workflow.outputs.omegat``.)
   PO ``#: <segment id>``, and ``msgctxt`` where the same English occurs twice), flags,
   score and review information are ``<note from="developer">`` (PO ``#.`` comments);
   ``po2xliff`` turns both back into a location context group and developer notes.
+
+Both are written one unit per line without indentation: whitespace between elements
+carries nothing, and the text of ``<source>`` / ``<target>`` is as written
+(``xml:space="preserve"``).
 
 All text goes through lxml (so it is escaped) after :func:`xml_safe` has replaced the
 characters XML 1.0 cannot carry (C0 controls other than tab/newline/CR, lone
@@ -94,22 +100,34 @@ def notes(row) -> list[tuple[str, str]]:
     return out
 
 
+def _first_model(rows) -> str | None:
+    return next((r.model for r in rows if not r.is_skipped and r.model), None)
+
+
 def xliff21(doc_id: str, target: str, rows) -> bytes:
     """XLIFF 2.1 for one document and target; ``rows`` are that target's rows in document order."""
     root = etree.Element(f"{{{XLIFF2_NS}}}xliff", nsmap={None: XLIFF2_NS, "mda": MDA_NS})
     root.set("version", "2.1")
     root.set("srcLang", "en")
     root.set("trgLang", target)
+    root.text = "\n"
     f = sub_element(root, f"{{{XLIFF2_NS}}}file", id="f1", original=doc_id)
+    f.text = f.tail = "\n"
+    model = _first_model(rows)
+    if model is not None:  # once per file: every unit's model unless the unit says otherwise
+        md = sub_element(sub_element(f, f"{{{MDA_NS}}}metadata"), f"{{{MDA_NS}}}metaGroup", category="workflow")
+        sub_element(md, f"{{{MDA_NS}}}meta", model, type="model")
+        md.getparent().tail = "\n"
     for r in rows:
         unit = sub_element(f, f"{{{XLIFF2_NS}}}unit", id=r.seg_id, name=r.hash)
+        unit.tail = "\n"  # one unit per line
         if r.is_skipped:
             unit.set("translate", "no")
         else:
             md = sub_element(sub_element(unit, f"{{{MDA_NS}}}metadata"), f"{{{MDA_NS}}}metaGroup", category="workflow")
-            for k, v in (("weak_score", f"{r.weak_score:.4f}"), ("source_hash", r.hash), ("model", r.model),
+            for k, v in (("weak_score", f"{r.weak_score:.4f}"), ("model", None if r.model == model else r.model),
                          ("confidence", None if r.logprob is None else f"{r.logprob:.4f}"),
-                         ("flags", ",".join(r.flags)), ("hter", None if r.hter is None else f"{r.hter:.2f}")):
+                         ("hter", None if r.hter is None else f"{r.hter:.2f}")):
                 if v is not None:
                     sub_element(md, f"{{{MDA_NS}}}meta", v, type=k)
         unit_notes = notes(r)
@@ -124,7 +142,7 @@ def xliff21(doc_id: str, target: str, rows) -> bytes:
         if not r.is_skipped and text is not None:
             tgt = sub_element(seg, f"{{{XLIFF2_NS}}}target", text)
             tgt.set(f"{{{XML_NS}}}space", "preserve")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
 
 
 def xliff12(doc_id: str, target: str, rows) -> bytes:
@@ -134,8 +152,10 @@ def xliff12(doc_id: str, target: str, rows) -> bytes:
     f = sub_element(root, f"{{{XLIFF12_NS}}}file", original=doc_id, datatype="plaintext",
                     **{"source-language": "en", "target-language": target})
     body = sub_element(f, f"{{{XLIFF12_NS}}}body")
+    root.text = f.text = body.text = "\n"
     for r in rows:
         tu = sub_element(body, f"{{{XLIFF12_NS}}}trans-unit", id=r.seg_id, resname=r.hash)
+        tu.tail = "\n"  # one unit per line
         tu.set(f"{{{XML_NS}}}space", "preserve")
         if r.is_skipped:
             tu.set("translate", "no")
@@ -154,11 +174,15 @@ def xliff12(doc_id: str, target: str, rows) -> bytes:
         sub_element(group, f"{{{XLIFF12_NS}}}context", r.seg_id, **{"context-type": "sourcefile"})
         for cat, note in notes(r):  # "developer" notes are the ones xliff2po keeps (PO "#." comments)
             sub_element(tu, f"{{{XLIFF12_NS}}}note", f"{cat}: {note}", **{"from": "developer"})
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
+
+
+VERSIONS = {"xliff-2.1": ("2.1", xliff21), "xliff-1.2": ("1.2", xliff12)}  # [outputs] formats
 
 
 class Writer(PerDocument):
-    """``xliff/2.1/<doc>.<target>.xlf`` and ``xliff/1.2/<doc>.<target>.xlf``."""
+    """``xliff/2.1/<doc>.<target>.xlf`` and ``xliff/1.2/<doc>.<target>.xlf`` (the
+    ``xliff-2.1`` and ``xliff-1.2`` formats)."""
 
     def document(self, doc_id: str, segs) -> Iterator[tuple[str, bytes]]:
         targets = self.targets
@@ -166,8 +190,9 @@ class Writer(PerDocument):
             segs, targets = latin.with_latin(segs), [*targets, latin.LATIN]
         for t in targets:
             mine = target_rows(segs, t)
-            yield f"xliff/2.1/{doc_id}.{t}.xlf", xliff21(doc_id, t, mine)
-            yield f"xliff/1.2/{doc_id}.{t}.xlf", xliff12(doc_id, t, mine)
+            for fmt, (version, write) in VERSIONS.items():
+                if fmt in self.sink.formats:
+                    yield f"xliff/{version}/{doc_id}.{t}.xlf", write(doc_id, t, mine)
 
 
 def files(rows: list[Row], targets: Sequence[str], summary: dict) -> list[tuple[str, bytes | str]]:

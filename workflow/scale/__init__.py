@@ -1,6 +1,5 @@
-"""Where translation and scoring run: ``[scale] executor = "ray"`` sends them to a Ray
-cluster as Ray Data ``map_batches`` over actors that load the model once each
-(:mod:`~workflow.scale.raydata`); the driver keeps the store and commits what comes back,
-part by part. ``executor = "local"`` (the default) needs nothing from here: the pipeline
-calls the translation and scoring stages directly.
+"""Where translation and scoring run (:mod:`~workflow.scale.executor`): on this machine, or
+with ``[scale] executor = "ray"`` on a pool of Ray actors that lives for the whole run and
+loads each model once per actor (:mod:`~workflow.scale.cluster`); the driver keeps the
+store and commits what comes back, part by part.
 """

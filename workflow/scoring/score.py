@@ -20,6 +20,7 @@ output ranks first); ``SegmentVerdict.scorer`` records which scored. A project's
 model's probability when one is in force. Within a process, each English sentence is
 encoded once for all target languages and each (English, translation) pair's encoder
 features are kept (bounded), so a second scoring of the same pairs costs only the checks.
+The encoder runs in a thread beside the checks (CTranslate2 computes outside Python's lock).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import collections
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -90,11 +93,19 @@ def score_segments(
     others = [{t: texts[k] for t, texts in (other or {}).items() if t != target} for k in range(n)]
     inputs = [CheckInput(i, s, o, lp, b, ot or None)
               for i, s, o, lp, b, ot in zip(seg_ids, sources, outputs, logprobs, back, others)]
-    results = run_checks(inputs, target, settings, glossary=glossary)
     structural = [structural_flags(src, out, target) for src, out in zip(sources, outputs)]
-    learned = None
-    if settings.scorer == "model" and n:
-        learned = learned_scores(list(sources), list(outputs), results, settings, reporter, target, logprobs)
+    setup = model_setup(list(sources), list(outputs), settings, reporter) if settings.scorer == "model" and n else None
+    if setup is None or not setup.todo:
+        results = run_checks(inputs, target, settings, glossary=glossary)
+    else:
+        # the encoder (CTranslate2 releases the GIL) runs in a thread beside the checks (Python):
+        # on 2 cores the encoding costs the wall time of whichever of the two takes longer
+        with (reporter or Reporter()).bar("Weak-spot model: encoding", len(setup.texts)) as bar, \
+                ThreadPoolExecutor(max_workers=1) as pool:
+            job = pool.submit(pair_evidence, setup, bar.advance)
+            results = run_checks(inputs, target, settings, glossary=glossary)
+            setup.known.update(job.result())
+    learned = None if setup is None else learned_scores(setup, list(sources), list(outputs), results, target, logprobs)
     if learned is None:
         verdicts = []
         for (ratio, struct), res in zip(structural, results):
@@ -152,34 +163,60 @@ def signals(target: str, source: str, mt: str) -> np.ndarray | None:
     return _SIGNALS.get((target, source, mt))
 
 
-def learned_scores(
-    sources: list[str], outputs: list[str], results: list[SegmentScore], settings: Checks, reporter: Reporter | None,
-    target: str = "", logprobs: Sequence[float | None] | None = None,
-) -> tuple[np.ndarray, list[list[tuple[int, int, str]]]] | None:
-    """(probability per segment, blamed word spans per segment) from the learned model (and the
-    project's refit when one is in force: ``checks.refit_weights``), or None after one note
-    saying why it cannot be used (the caller falls back to the checks)."""
-    bars = reporter or Reporter()
+@dataclass
+class ModelSetup:
+    """What the learned scorer needs before the checks run: the model, the refit in force,
+    the pairs whose encoder evidence is known and those still to encode (with the encoder)."""
+
+    model: weakspot.WeakSpotModel
+    refit: weakspot.Refit | None
+    known: dict  # (source, mt) -> (pair features, blamed words)
+    todo: list  # (source, mt) pairs to encode, each once
+    encoder: object | None  # workflow.scoring.encoder.Encoder when todo is not empty
+    texts: list  # the distinct texts of todo, to encode
+    remember: list  # the English, kept by the encoder for the run's next target language
+
+
+def model_setup(sources: list[str], outputs: list[str], settings: Checks, reporter: Reporter | None) -> ModelSetup | None:
+    """The shipped model, the project's refit (``checks.refit_weights``) and the encoder when
+    pairs need encoding; None after one note saying why the model cannot be used (the caller
+    falls back to the checks)."""
     try:
         model = weakspot.shipped_model()
         refit = weakspot.load_refit(Path(settings.refit_weights))
-        known = {p: _PAIRS[p] for p in dict.fromkeys(zip(sources, outputs)) if p in _PAIRS}
-        todo = [p for p in dict.fromkeys(zip(sources, outputs)) if p not in known]
+        pairs = list(dict.fromkeys(zip(sources, outputs)))
+        known = {p: _PAIRS[p] for p in pairs if p in _PAIRS}
+        todo = [p for p in pairs if p not in known]
         encoder = get_encoder(settings.encoder_cache, reporter) if todo else None
     except (EncoderUnavailable, ImportError, OSError, ValueError) as e:
         _note(reporter, f"weak-spot model not available ({e}); scoring with the checks' weighted sum instead")
         return None
-    if todo:
-        texts = list(dict.fromkeys([s for s, _ in todo] + [o for _, o in todo]))
-        with bars.bar("Weak-spot model: encoding", len(texts)) as bar:
-            # the English is kept for the run's next target language (encoded once per run)
-            encoded = dict(zip(texts, encoder.encode(texts, progress=bar.advance, remember=sources)))
-        for src, out in todo:
-            s, t = encoded[src], encoded[out]
-            al = weakspot.align(s, t)
-            known[(src, out)] = (weakspot.pair_features(src, out, s, t, al), weakspot.blamed_words(model, out, s, t, al))
-            _remember(_PAIRS, (src, out), known[(src, out)])
-    pairs = [known[p] for p in zip(sources, outputs)]
+    texts = list(dict.fromkeys([s for s, _ in todo] + [o for _, o in todo]))
+    return ModelSetup(model, refit, known, todo, encoder, texts, sources)
+
+
+def pair_evidence(setup: ModelSetup, advance: Callable[[int], None] | None = None) -> dict:
+    """{(source, mt): (pair features, blamed words)} of ``setup.todo``, remembered (bounded)
+    for a later scoring of the same pairs; ``advance(n)`` after each encoded batch."""
+    # the English is kept for the run's next target language (encoded once per run)
+    encoded = dict(zip(setup.texts, setup.encoder.encode(setup.texts, progress=advance, remember=setup.remember)))
+    out = {}
+    for src, mt in setup.todo:
+        s, t = encoded[src], encoded[mt]
+        al = weakspot.align(s, t)
+        out[(src, mt)] = (weakspot.pair_features(src, mt, s, t, al), weakspot.blamed_words(setup.model, mt, s, t, al))
+        _remember(_PAIRS, (src, mt), out[(src, mt)])
+    return out
+
+
+def learned_scores(
+    setup: ModelSetup, sources: list[str], outputs: list[str], results: list[SegmentScore], target: str = "",
+    logprobs: Sequence[float | None] | None = None,
+) -> tuple[np.ndarray, list[list[tuple[int, int, str]]]]:
+    """(probability per segment, blamed word spans per segment) from the learned model (or the
+    project's refit when one is in force), the checks' ``results`` and the pairs' evidence."""
+    model, refit = setup.model, setup.refit
+    pairs = [setup.known[p] for p in zip(sources, outputs)]
     X = np.array([weakspot.check_features(res.findings) + feats for res, (feats, _) in zip(results, pairs)])
     rt = [next((f.score for f in res.findings if f.check == "roundtrip" and f.skipped is None), None) for res in results]
     S = weakspot.refit_inputs(model, X, list(logprobs) if logprobs is not None else [None] * len(X), rt)

@@ -30,10 +30,10 @@ import numpy as np
 
 from workflow.core.text import LATIN
 from workflow.scoring.checks import REGISTRY, Finding
-from workflow.scoring.encoder import Encoded
+from workflow.scoring.encoder import LAYERS, Encoded
 
 MODEL_PATH = Path(__file__).with_name("weakspot_model.json")
-ENCODER_RECIPE = "ct2-int8-last-layer-v1"  # changes when what the features read from the encoder changes
+ENCODER_RECIPE = f"ct2-int8-first{LAYERS}-v1"  # changes when what the features read from the encoder changes
 CHECK_NAMES = tuple(name for name, check in REGISTRY.items() if check.in_model)  # see Check.in_model
 DIGIT = re.compile(r"\d")
 

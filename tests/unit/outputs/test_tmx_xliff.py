@@ -32,6 +32,8 @@ def test_xml_safe_replaces_illegal_characters():
 
 def test_tmx_valid_against_tmx14_dtd_and_text_only(tmp_path):
     rows = sample_rows()
+    other = next(r for r in rows if r.target == "ru" and r.seg_id == "doc-1:p3:s1")
+    other.model = "another-model"  # e.g. a model changed in the config: that variant says so itself
     data = tmx(by_document(rows)["doc-1"], TARGETS)
     doc = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True)).getroottree()
     dtd = etree.DTD(str(DTD))
@@ -48,8 +50,16 @@ def test_tmx_valid_against_tmx14_dtd_and_text_only(tmp_path):
     assert segs["en"].text == xml_safe(HOSTILE) and len(segs["en"]) == 0  # text, never elements
     assert root.find(".//script") is None and root.find(".//img") is None
     props = {p.get("type"): p.text for p in hostile.iter("prop")}
-    assert props["x-seg-id"] == "doc-1:p2:s1" and props["x-model"] == "tiny-model"
+    assert hostile.get("tuid") == "doc-1:p2:s1" and "x-seg-id" not in props  # the id once, as tuid
     assert "x-weak-score" in props and "x-flags" in props
+    # the model once per file, in the header, per target; a unit's variant only where it differs
+    header = {p.get("type"): p.text for p in root.find("header").findall("prop")}
+    assert header == {"x-model:be": "tiny-model", "x-model:ru": "tiny-model"} and "x-model" not in props
+    by_lang = {tuv.get(f"{{{XML_NS}}}lang"): {p.get("type"): p.text for p in tuv.findall("prop")}
+               for tuv in tus[2].findall("tuv")}
+    assert by_lang["ru"]["x-model"] == "another-model" and "x-model" not in by_lang["be"]
+    # no indentation: one unit per line, and the text inside <seg> as written
+    assert data.count(b"\n<tu ") == 3 and b"\n  " not in data
     reviewed = tus[0].findall("tuv")[1]
     rprops = {p.get("type"): p.text for p in reviewed.findall("prop")}
     assert reviewed.find("seg").text == "Правільны сказ." and rprops["x-status"] == "reviewed"
@@ -80,9 +90,14 @@ def test_xliff21_structure_states_and_translate_toolkit(tmp_path):
     assert states == ["final", "initial", "initial", "initial"]
     assert units[3].get("translate") == "no" and units[3].find(f".//{{{XLIFF2_NS}}}target") is None
     meta = {m.get("type"): m.text for m in units[1].iter(f"{{{MDA_NS}}}meta")}
-    assert float(meta["weak_score"]) == 2.5 and meta["flags"] == "low_confidence"
+    assert float(meta["weak_score"]) == 2.5 and "flags" not in meta and "model" not in meta  # flags: the note
     notes = {n.get("category"): n.text for n in units[1].iter(f"{{{XLIFF2_NS}}}note")}
     assert notes["flags"] == "low_confidence"
+    # what every unit shares, once: the model in the file's metadata; the hash is the unit's name
+    file_meta = root.find(f"{{{XLIFF2_NS}}}file/{{{MDA_NS}}}metadata")
+    assert {m.get("type"): m.text for m in file_meta.iter(f"{{{MDA_NS}}}meta")} == {"model": "tiny-model"}
+    assert units[1].get("name") == rows[1].hash and "source_hash" not in meta
+    assert data.count(b"\n<unit ") == 4 and b"\n  " not in data  # one unit per line, no indentation
     assert units[1].find(f".//{{{XLIFF2_NS}}}source").text == xml_safe(HOSTILE)
     assert root.find(".//script") is None
     p = tmp_path / "doc-1.be.xlf"

@@ -12,10 +12,11 @@ from conftest import CORPUS, corpus_lines
 from workflow.cli.app import main
 from workflow.core.config import CT2, Checks, Scale, TranslationSettings, load_config
 from workflow.core.errors import ConfigError
-from workflow.scale import executor
-from workflow.scale.raydata import actor_settings
+from workflow.scale.cluster import actor_settings
+from workflow.scale.executor import Executor
 from workflow.scoring.checks import load_glossary
 from workflow.scoring.score import score_segments
+from workflow.translation.cache import EnginePool
 
 
 @pytest.mark.parametrize("body, expected", [
@@ -67,6 +68,7 @@ def test_local_parts_score_as_one_call(monkeypatch):
     outputs = [s.upper() if i % 3 else "" for i, s in enumerate(sources)]  # empty ones are flagged
     glossary = load_glossary(str(CORPUS / "glossary.toml"))
     checks = dataclasses.replace(Checks(), scorer="checks")
-    assert executor.score(sources, outputs, "ru", checks, Scale(), glossary=glossary) == \
+    here = Executor(Scale(), EnginePool(TranslationSettings()))
+    assert here.score(sources, outputs, "ru", checks, glossary=glossary) == \
         score_segments(sources, outputs, "ru", checks, glossary=glossary)
-    assert executor.score([], [], "ru", checks, Scale()) == []
+    assert here.score([], [], "ru", checks) == []

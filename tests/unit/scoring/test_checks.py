@@ -140,6 +140,20 @@ def test_russian_spelling_and_names_skipped():
     assert set(blamed(f, mt)) == {"Полицыя", "дожна"}  # the name inside the sentence is not blamed
 
 
+@needs_ru_dict
+def test_spelling_remembers_words_not_their_places():
+    # one check over a batch looks each word up once; whether a capitalised word is taken for
+    # a name depends on where it stands, so the batch blames what a fresh check per segment does
+    mts = ["Полицыя дожна расследовать жалобы.", "Вчера Полицыя дожна была прийти.",
+           "Дожна ли полицыя? Полицыя дожна.", "Тихановскую поддержали, сказал Стразерс.", "Тихановскую дожна."]
+    segs = [CheckInput(f"s{i}", "Police must investigate.", mt) for i, mt in enumerate(mts)]
+    batch = run_checks(segs, "ru", Checks(), glossary=GLOSSARY)
+    alone = [run_checks([seg], "ru", Checks(), glossary=GLOSSARY)[0] for seg in segs]
+    spelling = [[blamed(f, mt) for f in r.findings if f.check == "spelling"][0] for r, mt in zip(batch, mts)]
+    assert spelling == [[blamed(f, mt) for f in r.findings if f.check == "spelling"][0] for r, mt in zip(alone, mts)]
+    assert spelling == [["Полицыя", "дожна"], ["дожна"], ["Дожна", "полицыя", "Полицыя", "дожна"], [], ["дожна"]]
+
+
 # ---------------------------------------------------------------- numbers, dates, brackets
 
 
@@ -229,6 +243,22 @@ def test_looping_ngram_is_blamed():
     assert not f.accepted
     s = f.spans[0]
     assert mt[s.start:s.end].startswith("дэманстрантаў") and mt[s.start:s.end].count("дэманстрантаў") == 4
+
+
+def test_a_loop_seen_at_several_lengths_is_one_span_with_one_reason():
+    """A looping stretch counts once per loop in the score (as before) but is blamed by one
+    span naming how many loops it holds, not one reason per n-gram length (the tiny model's
+    loops wrote nine reasons per cell into the review page)."""
+    mt = "Міліцыя затрымала дэманстрантаў, дэманстрантаў, дэманстрантаў, дэманстрантаў. Дзякуй."
+    f = finding("Police detained the demonstrators.", mt, "be", "repetition")
+    assert f.score == 2  # the 1-gram loop and the 2-gram loop over the same words
+    (s,) = f.spans
+    assert mt[s.start:s.end] == "дэманстрантаў, дэманстрантаў, дэманстрантаў, дэманстрантаў"
+    assert s.reason == "'дэманстрантаў' repeated 4 times (+1 more loops)"
+    apart = "адзін два тры чатыры, адзін два тры чатыры, пяць адзін два тры чатыры шэсць сем восем"
+    g = finding("One two three four.", apart, "be", "repetition")
+    assert [(x.start, x.end) for x in g.spans] == [(0, 42), (0, len(apart))]
+    assert g.spans[1].reason == "'адзін два тры чатыры' occurs 3 times"
 
 
 def test_truncated_output_is_flagged():

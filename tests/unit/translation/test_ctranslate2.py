@@ -23,7 +23,7 @@ from workflow.core.errors import ConfigError, WorkflowError  # noqa: E402
 from workflow.core.store import Store  # noqa: E402
 from workflow.translation.cache import EnginePool, cache_key, translate_cached  # noqa: E402
 from workflow.translation.engines import ENGINES, engine_class, load_engine  # noqa: E402
-from workflow.translation.engines.base import device_for  # noqa: E402
+from workflow.translation.engines.base import device_for, length_bucket  # noqa: E402
 from workflow.translation.engines.ctranslate2 import (MIN_BATCHES, CT2Engine, batching, converted_folder,  # noqa: E402
                                                       cuda_devices, ensure_converted, is_valid, resolve_compute_type,
                                                       thread_layout)
@@ -92,18 +92,27 @@ def test_float32_greedy_parity_unbatched(fixture, target, request, ct2_cache):
 
 @pytest.mark.parametrize("fixture,target", [("eos_marian", "be"), ("tiny_nllb", "be"), ("tiny_marian_single", "ru")])
 def test_batched_equals_unbatched_both_engines(fixture, target, request, ct2_cache):
-    """Padding must not change anything. The length limit is per batch (longest source),
-    the same rule in both engines, so it is made constant here (ratio 0: 10 tokens)."""
+    """Neither padding nor the other sentences of a batch change a translation: the length
+    limit is each source's own (its length bucket's), and these random models run most
+    sentences into it (ratio 0.6: limits of 15-45 tokens here), so a limit taken from the
+    batch would show. Both engines, one at a time and batched, and the CTranslate2 engine
+    on lists that put each sentence beside other ones."""
     folder = request.getfixturevalue(fixture)
     runs = {
-        "hf-unbatched": translate(TransformersEngine, folder, target, make_settings(ct2_cache, engine="transformers", ratio=0.0, batch_size=1)),
-        "hf-batched": translate(TransformersEngine, folder, target, make_settings(ct2_cache, engine="transformers", ratio=0.0, batch_size=16)),
-        "ct2-unbatched": translate(CT2Engine, folder, target, make_settings(ct2_cache, ratio=0.0, batch_tokens=1)),
-        "ct2-batched": translate(CT2Engine, folder, target, make_settings(ct2_cache, ratio=0.0, batch_tokens=4096)),
+        "hf-unbatched": translate(TransformersEngine, folder, target, make_settings(ct2_cache, engine="transformers", batch_size=1)),
+        "hf-batched": translate(TransformersEngine, folder, target, make_settings(ct2_cache, engine="transformers", batch_size=16)),
+        "ct2-unbatched": translate(CT2Engine, folder, target, make_settings(ct2_cache, batch_tokens=1)),
+        "ct2-batched": translate(CT2Engine, folder, target, make_settings(ct2_cache, batch_tokens=4096)),
     }
     ref = runs["hf-unbatched"]
     for name, out in runs.items():
         assert_same(ref, out, f"{fixture}: {name} vs hf-unbatched")
+    engine = CT2Engine(resolve(ModelRef(str(folder))), make_settings(ct2_cache, batch_tokens=4096))
+    lengths = engine.count_tokens(SENTENCES, target)
+    assert len({length_bucket(n) for n in lengths}) > 1 and len({engine.max_new_tokens(n) for n in lengths}) > 1
+    mixed = SENTENCES[::2] + [s + " " + s for s in SENTENCES[:4]]  # a list with longer neighbours
+    assert_same(engine.translate(mixed, target)[:len(SENTENCES[::2])], ref[::2], f"{fixture}: beside longer sentences")
+    assert_same(engine.translate(SENTENCES[1::2], target), ref[1::2], f"{fixture}: beside half of them")
 
 
 def _tokens(engine: CT2Engine, texts, target):
@@ -242,11 +251,13 @@ def test_token_batches_and_progress(tiny_marian, ct2_cache):
     batches = engine.batches(order, lengths)
     assert sorted(k for b in batches for k in b) == list(range(len(SENTENCES)))
     assert all(len(b) == 1 or max(lengths[k] for k in b) * len(b) <= 120 for b in batches)
+    assert all(len({length_bucket(lengths[k]) for k in b}) == 1 for b in batches)  # one decoding limit a batch
     assert len(batches) >= MIN_BATCHES
+    same = [30] * 12  # one bucket: only the budget cuts (at 4 x 30 = 120 tokens)
+    assert [len(b) for b in engine.batches(list(range(12)), same)] == [4, 4, 4]
     # a small total is still split for parallel translators
     assert len(engine.batches(order[:4], lengths)) >= MIN_BATCHES
-    # the same batches whatever the threads (a Ray actor with one CPU, a bigger machine):
-    # the length limit is per batch, so other batches could give other translations
+    # the same batches whatever the threads (a Ray actor with one CPU, a bigger machine)
     for inter in (1, 3):
         other = CT2Engine(resolve(ModelRef(str(tiny_marian))), dataclasses.replace(
             settings, ctranslate2=dataclasses.replace(settings.ctranslate2, inter_threads=inter)))
@@ -268,13 +279,15 @@ def test_example_batches(tiny_marian, ct2_cache):
     lengths = engine.count_tokens(SENTENCES, "be")
     order = sorted(range(len(lengths)), key=lambda k: -lengths[k])
     batches = engine.batches(order, lengths)
-    assert [len(b) for b in batches] == [5, 5, 2] and [k for b in batches for k in b] == order
-    assert [len(b) for b in engine.batches(order[:6], lengths)] == [3, 3]  # MIN_BATCHES even for a short list
+    assert [k for b in batches for k in b] == order and max(len(b) for b in batches) <= 5
+    assert all(len({length_bucket(lengths[k]) for k in b}) == 1 for b in batches)
+    assert [len(b) for b in engine.batches(list(range(12)), [20] * 12)] == [5, 5, 2]  # one bucket
+    assert [len(b) for b in engine.batches(list(range(12)), [30] * 7 + [10] * 5)] == [5, 2, 5]  # cut at the bucket
+    assert [len(b) for b in engine.batches(list(range(6)), [20] * 6)] == [3, 3]  # MIN_BATCHES even for a short list
     # what the batching changes is only which sentences share a batch: the same translations
-    # as token batches here (the length limit is fixed: ratio 0)
-    fixed = dataclasses.replace(settings, decoding=dataclasses.replace(settings.decoding, max_length_ratio=0.0))
-    tokens = dataclasses.replace(fixed, ctranslate2=dataclasses.replace(fixed.ctranslate2, batch_type="tokens"))
-    assert_same(CT2Engine(resolve(ModelRef(str(tiny_marian))), fixed).translate(SENTENCES, "be"),
+    # as token batches
+    tokens = dataclasses.replace(settings, ctranslate2=dataclasses.replace(settings.ctranslate2, batch_type="tokens"))
+    assert_same(CT2Engine(resolve(ModelRef(str(tiny_marian))), settings).translate(SENTENCES, "be"),
                 CT2Engine(resolve(ModelRef(str(tiny_marian))), tokens).translate(SENTENCES, "be"), "examples vs tokens")
 
 
@@ -282,9 +295,9 @@ def test_example_batches(tiny_marian, ct2_cache):
 def test_chunks_in_flight_give_what_one_call_per_chunk_gives(engine_cls, eos_marian, ct2_cache, tmp_path):
     """CTranslate2 queues the next chunk while the caller stores this one: same outputs, in
     order, as translating chunk by chunk; progress counts every sentence once; and the cache
-    fed chunk by chunk holds exactly what one unchunked call gives (length limit fixed: ratio 0)."""
+    fed chunk by chunk holds exactly what one unchunked call gives."""
     engine_name = "ctranslate2" if engine_cls is CT2Engine else "transformers"
-    settings = make_settings(ct2_cache, engine=engine_name, ratio=0.0, batch_tokens=64, batch_size=4)
+    settings = make_settings(ct2_cache, engine=engine_name, batch_tokens=64, batch_size=4)
     engine = engine_cls(resolve(ModelRef(str(eos_marian))), settings)
     chunks = [SENTENCES[:5], SENTENCES[5:6], [], SENTENCES[6:]]
     seen: list[int] = []

@@ -65,9 +65,11 @@ class WrongLanguage(Check):
             self.skip_reason = f"no language tells for {self.lang!r}"
             return None, []
         tell, reason = TELLS[self.lang]
-        cyr = [(s, e, w) for s, e, w in words(inp.mt) if is_cyrillic(w)]
+        marked = [(s, e, w, is_cyrillic(w)) for s, e, w in words(inp.mt)]
+        cyr = [(s, e, w) for s, e, w, c in marked if c]
         spans = [Span(s, e, reason) for s, e, w in cyr if tell.search(w)]
-        spans += [Span(s, e, "mixed Latin/Cyrillic letters") for s, e, w in words(inp.mt) if is_mixed(w)]
+        # a word of Cyrillic letters only cannot mix scripts: is_mixed (a split, searches) only for the others
+        spans += [Span(s, e, "mixed Latin/Cyrillic letters") for s, e, w, c in marked if not c and is_mixed(w)]
         n = max(1, len(cyr))
         share = len(spans) / n
         letters = sum(len(w) for _, _, w in cyr)

@@ -60,6 +60,29 @@ class LengthRatio(Check):
         return min(1.0, 0.5 + (score - self.high) / self.high)
 
 
+def _loop_spans(loops: list[tuple[int, int, str]], scattered: list[tuple[int, str]], length: int) -> list[Span]:
+    """One span per stretch of overlapping loops, naming its first loop and how many more it
+    holds (the same stretch loops at several n-gram lengths: one reason each would repeat it),
+    and one span for all scattered 4-grams; the blamed characters are the same as one span per loop."""
+    spans, run = [], []
+    for loop in sorted(loops, key=lambda x: (x[0], -x[1])):  # stable: the shortest n-gram first
+        if run and loop[0] >= max(e for _, e, _ in run):
+            spans.append(_merged(run))
+            run = []
+        run.append(loop)
+    if run:
+        spans.append(_merged(run))
+    if scattered:
+        more = f" (+{len(scattered) - 1} more 4-grams)" if len(scattered) > 1 else ""
+        spans.append(Span(0, length, f"{scattered[0][1]!r} occurs {scattered[0][0]} times{more}"))
+    return spans
+
+
+def _merged(run: list[tuple[int, int, str]]) -> Span:
+    more = f" (+{len(run) - 1} more loops)" if len(run) > 1 else ""
+    return Span(run[0][0], max(e for _, e, _ in run), run[0][2] + more)
+
+
 @register("repetition")
 class Repetition(Check):
     """An n-gram (1-6 tokens) repeated back to back (3 times, or twice for n >= 2) more than in the source.
@@ -77,7 +100,7 @@ class Repetition(Check):
     def score(self, inp: CheckInput):
         toks = [(m.start(), m.end(), m.group().lower()) for m in TOKEN.finditer(inp.mt)]
         words = [t for t in toks if t[2][0].isalnum()]
-        spans = []
+        loops = []  # (start, end, reason) of each back-to-back loop
         src_lower = inp.source.lower()
         for n in range(1, 7):
             need = 3 if n == 1 else 2
@@ -90,17 +113,15 @@ class Repetition(Check):
                 if reps >= need and not (n == 1 and gram[0].isdigit()):
                     phrase = " ".join(gram)
                     if src_lower.count(phrase) < 2 or reps >= 3:
-                        s, e = words[i][0], words[i + reps * n - 1][1]
-                        spans.append(Span(s, e, f"{phrase!r} repeated {reps} times"))
+                        loops.append((words[i][0], words[i + reps * n - 1][1], f"{phrase!r} repeated {reps} times"))
                     i += reps * n
                 else:
                     i += 1
         # loops that are not back to back: a 4-gram three or more times
         grams = Counter(tuple(w[2] for w in words[i:i + 4]) for i in range(len(words) - 3))
-        for g, c in grams.items():
-            if c >= 3 and src_lower.count(" ".join(g)) < 2:
-                spans.append(Span(0, len(inp.mt), f"{' '.join(g)!r} occurs {c} times"))
-        return float(len(spans)), spans
+        scattered = sorted(((c, " ".join(g)) for g, c in grams.items()
+                            if c >= 3 and src_lower.count(" ".join(g)) < 2), key=lambda x: -x[0])
+        return float(len(loops) + len(scattered)), _loop_spans(loops, scattered, len(inp.mt))
 
     def accept(self, score: float) -> bool:
         return score == 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from workflow.core.text import is_cyrillic, words
 from workflow.scoring.checks.base import Check, CheckInput, CheckParams, Span, register
-from workflow.scoring.hunspell import DICT_NAMES, dictionary_path, known
+from workflow.scoring.hunspell import DICT_NAMES, dictionary, dictionary_path, known  # noqa: F401  (dictionary_path: imported from here by the tests)
 
 
 def _sentence_start(text: str, pos: int) -> bool:
@@ -35,22 +35,31 @@ class Spelling(Check):
         # fitted (lowercase unknown words; capitalised ones are taken for names)
         weight: float = 0.50
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.memo: dict[str, bool] = {}  # word -> unknown (see _unknown)
+
     def score(self, inp: CheckInput):
-        if dictionary_path(self.lang) is None:
+        if dictionary(self.lang) is None:  # loaded once per process (lru_cache)
             self.skip_reason = f"hunspell dictionary {DICT_NAMES.get(self.lang, self.lang)} not installed"
             return None, []
-        gloss = self.ctx.glossary
         spans = []
         for s, e, w in words(inp.mt):
             if len(w) < 2 or not is_cyrillic(w) or (w.isupper() and len(w) <= 6):
                 continue
-            if gloss is not None and gloss.is_name_form(w, self.lang):
-                continue
             if w[0].isupper() and not _sentence_start(inp.mt, s):
                 continue  # a capitalised word inside a sentence: most likely a name
-            if not known(self.lang, w):
+            if self._unknown(w):
                 spans.append(Span(s, e, f"unknown word {w!r}"))
         return float(len(spans)), spans, min(1.0, len(spans) / 4)
+
+    def _unknown(self, word: str) -> bool:
+        """Neither a form of a glossary name nor in the dictionary; remembered per word for
+        this check's batch (the glossary scan costs more than the cached dictionary lookup)."""
+        if word not in self.memo:
+            gloss = self.ctx.glossary
+            self.memo[word] = not (gloss is not None and gloss.is_name_form(word, self.lang)) and not known(self.lang, word)
+        return self.memo[word]
 
     def accept(self, score: float) -> bool:
         return score <= self.params.max_unknown

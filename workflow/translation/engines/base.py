@@ -4,7 +4,9 @@ An :class:`Engine` wraps one loaded model and translates for any target the mode
 supports (both targets of ``opus-mt-tc-big-en-zle`` share one engine). A concrete engine
 (:mod:`~workflow.translation.engines.transformers`, :mod:`~workflow.translation.engines.ctranslate2`)
 provides tokenisation and the decoding of one batch; this module does the rest:
-length-sorted batching, splitting sentences longer than the model's limit (never silent
+length-sorted batching, the decoding length limit (a function of each source's own length
+bucket, and batches never mix buckets, so a sentence translates the same beside any
+others), splitting sentences longer than the model's limit (never silent
 truncation) and joining their pieces, the per-segment model confidence (mean token
 log-probability of the output, end-of-sentence token included) and the choice of device
 (:func:`device_for`). It imports no concrete engine.
@@ -25,6 +27,31 @@ from workflow.translation.families import ModelFamily
 from workflow.translation.hub import ResolvedModel
 
 Progress = Callable[[int], None]  # called with the number of sentences just finished
+
+
+def length_bucket(n: int) -> int:
+    """The top of the length bucket of a source of ``n`` tokens: ``n`` rounded up to a
+    multiple of 8 up to 64 tokens, then of an eighth of its power of two (16 from 65
+    tokens, 32 from 129 ...): at most 7 tokens more than the source's own length up to 64,
+    at most 25 % more beyond, with few buckets (4 per doubling of length beyond 64) to cut batches at."""
+    width = max(8, 1 << max(0, (n - 1).bit_length() - 3))
+    return -(-n // width) * width
+
+
+def fill_batches(order: Sequence[int], lengths: Sequence[int], fits: Callable[[list[int], int], bool]) -> list[list[int]]:
+    """``order`` (longest first) cut into consecutive batches: index ``k`` joins the current
+    batch while ``fits(batch, k)`` and its length bucket is the batch's; a new batch starts
+    otherwise. Batches never mix buckets, so one decoding limit serves all of a batch."""
+    out: list[list[int]] = []
+    cur: list[int] = []
+    for k in order:
+        if cur and (length_bucket(lengths[k]) != length_bucket(lengths[cur[0]]) or not fits(cur, k)):
+            out.append(cur)
+            cur = []
+        cur.append(k)
+    if cur:
+        out.append(cur)
+    return out
 
 
 @dataclass(frozen=True)
@@ -87,8 +114,17 @@ class Engine(ABC):
         return {"beam_size": settings.decoding.beam_size, "max_length_ratio": settings.decoding.max_length_ratio}
 
     def batches(self, order: list[int], lengths: list[int]) -> list[list[int]]:
+        """``decoding.batch_size`` sources a batch at most, over the length-sorted order,
+        cut where the length bucket changes (:func:`fill_batches`)."""
         bs = self.decoding.batch_size
-        return [order[i : i + bs] for i in range(0, len(order), bs)]
+        return fill_batches(order, lengths, lambda batch, k: len(batch) < bs)
+
+    def max_new_tokens(self, source_tokens: int) -> int:
+        """The decoding length limit of a source of ``source_tokens`` tokens (target token and
+        end marker included): ``max_length_ratio`` times the top of its length bucket, plus
+        10, at most the model's limit. It depends on the source alone: its batch holds
+        only sources of its bucket (:func:`fill_batches`), whatever else is being translated."""
+        return min(self.max_source_tokens(), int(self.decoding.max_length_ratio * length_bucket(source_tokens)) + 10)
 
     # --- shared behaviour
     def check_target(self, target: str) -> None:

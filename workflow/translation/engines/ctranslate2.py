@@ -66,7 +66,7 @@ except ImportError:  # pragma: no cover - not POSIX: conversions rely on the ato
 from workflow.core.config import TranslationSettings
 from workflow.core.errors import WorkflowError
 from workflow.core.records import Translation
-from workflow.translation.engines.base import Engine, device_for
+from workflow.translation.engines.base import Engine, device_for, fill_batches
 from workflow.translation.hub import ResolvedModel
 from workflow.translation.subwords import Subwords, load_subwords
 
@@ -286,38 +286,26 @@ class CT2Engine(Engine):
         """Batches over the length-sorted order (longest first), by :func:`batching`:
         ``batch_examples`` sentences, or a budget of ``batch_tokens`` padded source tokens;
         either is lowered so that even a short list gives ``MIN_BATCHES`` batches, for
-        parallel translators. A constant, not the thread count: the length limit is per
-        batch, so the same list must give the same batches (and translations) on every
-        machine and in every Ray actor, whatever their cores."""
+        parallel translators (a constant, not the thread count: the same list gives the
+        same batches on every machine). Cut where the length bucket changes
+        (:func:`~workflow.translation.engines.base.fill_batches`), so a sentence's decoding
+        limit is its own, whatever it is translated with."""
         if not order:
             return []
         kind, limit = self.batching
         if kind == "examples":
             size = max(1, min(limit, math.ceil(len(order) / MIN_BATCHES)))
-            return [order[i : i + size] for i in range(0, len(order), size)]
+            return fill_batches(order, lengths, lambda batch, k: len(batch) < size)
         padded_total = sum(lengths[k] for k in order)
         budget = max(1, min(limit, math.ceil(padded_total / MIN_BATCHES)))
-        out: list[list[int]] = []
-        cur: list[int] = []
-        longest = 0
-        for k in order:
-            n = lengths[k]
-            if cur and max(longest, n) * (len(cur) + 1) > budget:
-                out.append(cur)
-                cur, longest = [], 0
-            cur.append(k)
-            longest = max(longest, n)
-        if cur:
-            out.append(cur)
-        return out
+        return fill_batches(order, lengths, lambda batch, k: max(lengths[j] for j in (*batch, k)) * (len(batch) + 1) <= budget)
 
     # --- decoding
     def _source_tokens(self, texts: Sequence[str], target: str) -> list[list[str]]:
         return [self.tokenizer.ids_to_tokens(ids) for ids in self._ids(texts, target)]
 
     def _options(self, sources: list[list[str]]) -> dict:
-        src_len = max(len(s) for s in sources)
-        max_new = min(self.max_source_tokens(), int(self.decoding.max_length_ratio * src_len) + 10)
+        max_new = self.max_new_tokens(max(len(s) for s in sources))  # one bucket per batch
         # transformers counts a forced end token among max_new_tokens; ct2 cannot force it
         max_len = max(1, max_new - (1 if self.forced_eos else 0))
         min_len = 0

@@ -60,8 +60,7 @@ class TransformersEngine(Engine):
         torch = self.torch
         enc = self.tokenizer([self.family.source_text(t, target) for t in texts], return_tensors="pt", padding=True)
         enc = {k: v.to(self.device) for k, v in enc.items()}
-        src_len = int(enc["attention_mask"].sum(dim=1).max())
-        max_new = min(self.max_source_tokens(), int(self.decoding.max_length_ratio * src_len) + 10)
+        max_new = self.max_new_tokens(int(enc["attention_mask"].sum(dim=1).max()))  # one bucket per batch
         forced = self._forced_bos(target)
         kwargs = dict(num_beams=self.decoding.beam_size, do_sample=False, max_new_tokens=max_new,
                       output_scores=True, return_dict_in_generate=True)
