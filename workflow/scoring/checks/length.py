@@ -88,7 +88,8 @@ class Repetition(Check):
     """An n-gram (1-6 tokens) repeated back to back (3 times, or twice for n >= 2) more than in the source.
 
     score: the number of such loops, and of 4-grams occurring three times or more (lower is
-    better). accept: score == 0."""
+    better). accept: score == 0. Spans: one per stretch of overlapping loops (with the
+    number of loops it holds) and one for the scattered 4-grams."""
 
     severity = "major"
     higher_is_better = False
