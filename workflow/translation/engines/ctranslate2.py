@@ -298,7 +298,8 @@ class CT2Engine(Engine):
             return fill_batches(order, lengths, lambda batch, k: len(batch) < size)
         padded_total = sum(lengths[k] for k in order)
         budget = max(1, min(limit, math.ceil(padded_total / MIN_BATCHES)))
-        return fill_batches(order, lengths, lambda batch, k: max(lengths[j] for j in (*batch, k)) * (len(batch) + 1) <= budget)
+        # the order is longest first (Engine.translate), so a batch is as wide as its first source
+        return fill_batches(order, lengths, lambda batch, k: lengths[batch[0]] * (len(batch) + 1) <= budget)
 
     # --- decoding
     def _source_tokens(self, texts: Sequence[str], target: str) -> list[list[str]]:
