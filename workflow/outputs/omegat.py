@@ -48,7 +48,7 @@ from workflow import __version__
 from workflow.core.records import STATUS_MT, STATUS_REVIEWED, Row, target_rows
 from workflow.outputs import sink
 from workflow.outputs.sink import PerDocument
-from workflow.outputs.xliff import XML_NS, notes, sub_element, xml_safe
+from workflow.outputs.xliff import XML_NS, first_model, notes, sub_element, xml_safe
 from workflow.scoring.checks import Glossary, load_glossary
 
 PRETRANSLATED_BY = "workflow"  # changeid of every pre-translation; OmegaT replaces it when a translator edits
@@ -159,7 +159,7 @@ def auto_tmx(doc_id: str, target: str, rows: Sequence[Row]) -> bytes:
     reviewer are properties of the target ``tuv``, which OmegaT ignores; the model is the
     header's unless a variant says otherwise. Score and flags are where the translator
     sees them, in the PO comments (:func:`source_po`), not repeated here."""
-    model = rows[0].model if rows else None
+    model = first_model(rows)
     root, body = _tmx_root(model)
     for r in rows:
         tu = sub_element(body, "tu")

@@ -42,10 +42,10 @@ WRITERS: tuple[tuple[type[Writer], tuple[str, ...]], ...] = (
     (tsv.Writer, ()),  # skipped.tsv; <doc>.tsv with "tsv"
     (xlsx.Writer, ("xlsx",)),  # <doc>.xlsx: the review workbook
     (summary.Writer, ()),  # run.json
-    (tmx.Writer, ("tmx", "tmx-documents")),  # corpus.tmx, tmx/<doc>.tmx
-    (xliff.Writer, ("xliff-2.1", "xliff-1.2")),  # xliff/2.1/, xliff/1.2/
+    (tmx.Writer, (tmx.FORMAT, tmx.DOCUMENTS)),  # corpus.tmx, tmx/<doc>.tmx
+    (xliff.Writer, tuple(xliff.VERSIONS)),  # xliff/2.1/, xliff/1.2/
     (omegat.Writer, ("omegat",)),  # omegat/<target>/: an OmegaT project per target
-    (page.Writer, ("review",)),  # review/<doc>.html
+    (page.Writer, (page.FORMAT,)),  # review/<doc>.html
     (report.Writer, ()),  # report.md, report.html, report/*.svg
 )
 SCRATCH = ".scratch"  # inside the new set: a run's working files, removed before the switch

@@ -30,10 +30,10 @@ from typing import BinaryIO
 from lxml import etree
 
 from workflow import __version__
-from workflow.core.records import STATUS_MT, STATUS_REVIEWED, Row, by_document
+from workflow.core.records import STATUS_MT, STATUS_REVIEWED, Row, by_document, target_rows
 from workflow.outputs import latin, sink
 from workflow.outputs.sink import Sink
-from workflow.outputs.xliff import XML_NS, xml_safe
+from workflow.outputs.xliff import XML_NS, first_model, xml_safe
 
 DOCTYPE = '<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
 
@@ -92,24 +92,13 @@ def _tu(seg_id: str, per_target: dict, targets: Sequence[str], models: dict[str,
     return tu
 
 
-def _header_models(segments: Iterable[tuple[str, dict]], targets: Sequence[str]) -> dict[str, str]:
-    """The model of each target's first translated row in ``segments`` (the header's ``x-model:<target>``)."""
-    models: dict[str, str] = {}
-    for _, per_target in segments:
-        for t in targets:
-            r = per_target.get(t)
-            if t not in models and r is not None and not r.is_skipped and r.model:
-                models[t] = r.model
-    return models
-
-
 def tmx_stream(out: BinaryIO, targets: Iterable[str], *, note: str | None = None) -> Generator[None, list | None, None]:
     """A TMX file written to ``out`` as its segments come: prime with ``next()``, then
     ``send()`` lists of (seg_id, {target: Row}) in document order, and ``send(None)`` to
     close it. The header (with the models of the first list) is written with the first list."""
     targets = list(targets)
     segments = yield
-    models = _header_models(segments or [], targets)
+    models = {t: m for t in targets if (m := first_model(target_rows(segments or [], t)))}
     header = etree.Element("header", {k: xml_safe(v) for k, v in {
         "creationtool": "workflow", "creationtoolversion": __version__, "segtype": "sentence",
         "o-tmf": "workflow-sqlite", "adminlang": "en", "srclang": "en", "datatype": "plaintext",

@@ -100,7 +100,9 @@ def notes(row) -> list[tuple[str, str]]:
     return out
 
 
-def _first_model(rows) -> str | None:
+def first_model(rows) -> str | None:
+    """The model of the first translated row: what a file says once, for every unit that
+    does not name its own (XLIFF 2.1 file metadata, the TMX headers)."""
     return next((r.model for r in rows if not r.is_skipped and r.model), None)
 
 
@@ -113,7 +115,7 @@ def xliff21(doc_id: str, target: str, rows) -> bytes:
     root.text = "\n"
     f = sub_element(root, f"{{{XLIFF2_NS}}}file", id="f1", original=doc_id)
     f.text = f.tail = "\n"
-    model = _first_model(rows)
+    model = first_model(rows)
     if model is not None:  # once per file: every unit's model unless the unit says otherwise
         md = sub_element(sub_element(f, f"{{{MDA_NS}}}metadata"), f"{{{MDA_NS}}}metaGroup", category="workflow")
         sub_element(md, f"{{{MDA_NS}}}meta", model, type="model")
