@@ -26,6 +26,7 @@ The encoder runs in a thread beside the checks (CTranslate2 computes outside Pyt
 from __future__ import annotations
 
 import collections
+import functools
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -173,8 +174,12 @@ class ModelSetup:
     known: dict  # (source, mt) -> (pair features, blamed words)
     todo: list  # (source, mt) pairs to encode, each once
     encoder: object | None  # workflow.scoring.encoder.Encoder when todo is not empty
-    texts: list  # the distinct texts of todo, to encode
     remember: list  # the English, kept by the encoder for the run's next target language
+
+    @functools.cached_property
+    def texts(self) -> list[str]:
+        """The distinct texts of ``todo``, to encode (the English first)."""
+        return list(dict.fromkeys([s for s, _ in self.todo] + [o for _, o in self.todo]))
 
 
 def model_setup(sources: list[str], outputs: list[str], settings: Checks, reporter: Reporter | None) -> ModelSetup | None:
@@ -191,8 +196,7 @@ def model_setup(sources: list[str], outputs: list[str], settings: Checks, report
     except (EncoderUnavailable, ImportError, OSError, ValueError) as e:
         _note(reporter, f"weak-spot model not available ({e}); scoring with the checks' weighted sum instead")
         return None
-    texts = list(dict.fromkeys([s for s, _ in todo] + [o for _, o in todo]))
-    return ModelSetup(model, refit, known, todo, encoder, texts, sources)
+    return ModelSetup(model, refit, known, todo, encoder, sources)
 
 
 def pair_evidence(setup: ModelSetup, advance: Callable[[int], None] | None = None) -> dict:

@@ -8,7 +8,7 @@ import pytest
 
 from workflow.core.config import Checks
 from workflow.scoring.checks import REGISTRY, CheckInput, CheckParams, backtranslations, load_glossary, run_checks, validate
-from workflow.scoring.checks.spelling import dictionary_path
+from workflow.scoring.hunspell import dictionary_path
 
 from conftest import DATA as _TESTS_DATA, ROOT
 

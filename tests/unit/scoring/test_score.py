@@ -15,7 +15,7 @@ from workflow.cli.app import main
 from workflow.core.config import Checks, load_config
 from workflow.core.errors import ConfigError
 from workflow.scoring.checks import REGISTRY, load_glossary, validate
-from workflow.scoring.checks.spelling import dictionary_path
+from workflow.scoring.hunspell import dictionary_path
 from workflow.scoring.qe import score_files, write_tsv
 from workflow.scoring.score import score_segments
 

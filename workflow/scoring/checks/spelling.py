@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from workflow.core.text import is_cyrillic, words
 from workflow.scoring.checks.base import Check, CheckInput, CheckParams, Span, register
-from workflow.scoring.hunspell import DICT_NAMES, dictionary, dictionary_path, known  # noqa: F401  (dictionary_path: imported from here by the tests)
+from workflow.scoring.hunspell import DICT_NAMES, dictionary, known
 
 
 def _sentence_start(text: str, pos: int) -> bool:
